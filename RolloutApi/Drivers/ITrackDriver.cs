@@ -1,0 +1,29 @@
+namespace RolloutApi.Drivers;
+
+/// <summary>What a track driver needs to know about a revision to run it.</summary>
+/// <param name="Agent">The agent, e.g. <c>agent-worker</c>.</param>
+/// <param name="Number">The revision number, per agent.</param>
+/// <param name="Version">The version label, e.g. <c>1.1.0</c>.</param>
+/// <param name="ImageTag">The immutable container image tag (never <c>latest</c>).</param>
+public sealed record RevisionSpec(string Agent, int Number, string Version, string ImageTag);
+
+/// <summary>
+/// Makes the infrastructure match a rollout's decisions for one track. Chosen by name from configuration
+/// (<c>Drivers:Track</c>): <c>local</c> (the default: Aspire runs both tracks, the version label travels in the
+/// routing table, nothing to patch) or <c>kubernetes</c> (patches Deployments).
+/// </summary>
+/// <remarks>
+/// Called by the rollout engine outside its SQLite transaction; every method is idempotent so that a reconciler
+/// that crashed half-way can simply call it again.
+/// </remarks>
+public interface ITrackDriver
+{
+    /// <summary>The name configuration chooses this driver by.</summary>
+    string Name { get; }
+
+    /// <summary>Makes <paramref name="track"/> run <paramref name="revision"/> and returns once it is available.</summary>
+    Task DeployAsync(string track, RevisionSpec revision, CancellationToken cancellationToken);
+
+    /// <summary>Sets the replica count of a track (0 idles the canary after promotion or abort).</summary>
+    Task ScaleAsync(string agent, string track, int replicas, CancellationToken cancellationToken);
+}

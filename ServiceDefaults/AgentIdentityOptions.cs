@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ServiceDefaults;
+
+/// <summary>Who this process is: which agent, on which track, at which version. Bound from the <c>Agent</c> section.</summary>
+public sealed class AgentIdentityOptions
+{
+    public const string SectionName = "Agent";
+
+    /// <summary>The agent's name, e.g. <c>agent-worker</c>.</summary>
+    [Required]
+    public string Name { get; set; } = Contracts.ResourceNames.DefaultAgent;
+
+    /// <summary><c>stable</c> or <c>canary</c>.</summary>
+    [Required]
+    [RegularExpression("^(stable|canary)$", ErrorMessage = "Agent:Track must be 'stable' or 'canary'.")]
+    public string Track { get; set; } = Contracts.Tracks.Stable;
+
+    /// <summary>The version label this process runs, e.g. <c>1.1.0</c>.</summary>
+    [Required]
+    public string Version { get; set; } = "0.0.0";
+}
+
+/// <summary>Names of the OpenTelemetry resource attributes and metric labels for an agent's identity.</summary>
+public static class AgentTelemetryNames
+{
+    public const string AgentAttribute = "agent.name";
+    public const string TrackAttribute = "agent.track";
+    public const string VersionAttribute = "agent.version";
+
+    public const string AgentLabel = "agent";
+    public const string TrackLabel = "track";
+    public const string VersionLabel = "version";
+}

@@ -1,0 +1,127 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using ServiceDefaults;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// The one place for what every AgentAspire service shares: OpenTelemetry, health endpoints, service discovery,
+/// resilience and Prometheus exposition.
+/// </summary>
+public static class Extensions
+{
+    public const string HealthEndpointPath = "/health";
+    public const string AlivenessEndpointPath = "/alive";
+    public const string MetricsEndpointPath = "/metrics";
+    public const string LiveTag = "live";
+
+    /// <summary>Meters every service exports besides the framework's own; services add theirs by name.</summary>
+    private static readonly string[] FrameworkMeters =
+    [
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "System.Net.Http",
+    ];
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, params string[] meterNames)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.ConfigureOpenTelemetry(meterNames);
+        builder.AddDefaultHealthChecks();
+
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, params string[] meterNames)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        var identity = builder.Configuration.GetSection(AgentIdentityOptions.SectionName);
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
+            {
+                // Only agents have an identity section; their telemetry carries agent, track and version.
+                if (identity.Exists())
+                {
+                    var options = identity.Get<AgentIdentityOptions>() ?? new AgentIdentityOptions();
+                    resource.AddAttributes(
+                    [
+                        new(AgentTelemetryNames.AgentAttribute, options.Name),
+                        new(AgentTelemetryNames.TrackAttribute, options.Track),
+                        new(AgentTelemetryNames.VersionAttribute, options.Version),
+                        new("service.version", options.Version),
+                    ]);
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter(FrameworkMeters)
+                    .AddMeter(meterNames)
+                    .AddPrometheusExporter();
+            })
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(builder.Environment.ApplicationName)
+                    .AddSource(meterNames)
+                    .AddAspNetCoreInstrumentation(options =>
+                        // Probes and scrapes are noise in a trace view.
+                        options.Filter = context => !IsInfrastructurePath(context.Request.Path))
+                    .AddHttpClientInstrumentation();
+            });
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps <c>/health</c> (readiness: every check), <c>/alive</c> (liveness: only checks tagged live) and
+    /// <c>/metrics</c> (Prometheus text). Mapped in every environment: Kubernetes probes need them.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        return app;
+    }
+
+    private static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
+        path.StartsWithSegments(HealthEndpointPath)
+        || path.StartsWithSegments(AlivenessEndpointPath)
+        || path.StartsWithSegments(MetricsEndpointPath);
+}
