@@ -47,6 +47,21 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Registers the agent's identity (<see cref="IAgentIdentity"/>) from the <c>Agent</c> section, validated at start.
+    /// Only agents call this; the gateway and RolloutApi have no identity section.
+    /// </summary>
+    public static TBuilder AddAgentIdentity<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddOptions<AgentIdentityOptions>()
+            .BindConfiguration(AgentIdentityOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IAgentIdentity, AgentIdentity>();
+        return builder;
+    }
+
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, params string[] meterNames)
         where TBuilder : IHostApplicationBuilder
     {
