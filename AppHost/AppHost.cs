@@ -1,19 +1,35 @@
+using AppHost;
 using ServiceDefaults.Contracts;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
+// Version labels of the two tracks, and the two API keys (generated once, kept in user secrets).
+var stableVersion = builder.AddParameter(ParameterNames.StableVersion, "1.0.0", publishValueAsDefault: true);
+var canaryVersion = builder.AddParameter(ParameterNames.CanaryVersion, "1.1.0", publishValueAsDefault: true);
+var operatorKey = builder.AddApiKeyParameter(ParameterNames.OperatorApiKey);
+var viewerKey = builder.AddApiKeyParameter(ParameterNames.ViewerApiKey);
+
 var rolloutApi = builder.AddProject<Projects.RolloutApi>(ResourceNames.RolloutApi)
-    .WithHttpHealthCheck("/health");
+    .WithApiKeys(operatorKey, viewerKey)
+    .WithAgentSeed(ResourceNames.DefaultAgent, stableVersion, canaryVersion)
+    .WithDatabasePath(builder.Configuration[ConfigurationKeys.DatabasePath])
+    .WithHttpHealthCheck("/health")
+    .WithUrlForEndpoint("http", url => url.Url = "/scalar");
 
-var stable = builder.AddProject<Projects.AgentWorker>(ResourceNames.AgentStable)
-    .WithHttpHealthCheck("/health");
+var stable = builder.AddAgentTrack(ResourceNames.AgentStable, Tracks.Stable, stableVersion, rolloutApi, viewerKey)
+    .WithRolloutCommands(rolloutApi, operatorKey);
 
-var canary = builder.AddProject<Projects.AgentWorker>(ResourceNames.AgentCanary)
-    .WithHttpHealthCheck("/health");
+var canary = builder.AddAgentTrack(ResourceNames.AgentCanary, Tracks.Canary, canaryVersion, rolloutApi, viewerKey)
+    .WithRolloutCommands(rolloutApi, operatorKey);
 
 builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithReference(stable).WithReference(canary).WithReference(rolloutApi)
-    .WaitFor(stable).WaitFor(canary)
-    .WithHttpHealthCheck("/health");
+    .WithEnvironment("Gateway__Agent", ResourceNames.DefaultAgent)
+    .WithEnvironment("Gateway__ApiKey", viewerKey)
+    .WithEnvironment("Gateway__Stable__Version", stableVersion)
+    .WithEnvironment("Gateway__Canary__Version", canaryVersion)
+    .WaitFor(stable).WaitFor(canary).WaitFor(rolloutApi)
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
 
 builder.Build().Run();

@@ -58,4 +58,10 @@ public static class RolloutApiPaths
     public const string Routing = "/api/routing";
     public const string RoutingStream = "/api/routing/stream";
     public const string RoutingEventName = "routing";
+
+    /// <summary>The agent's current rollout; operations are sub-paths (<c>promote</c>, <c>abort</c>, ...).</summary>
+    public static string Rollout(string agent) => $"/api/agents/{Uri.EscapeDataString(agent)}/rollout";
+
+    /// <summary>Re-applies an earlier revision (the previous one when the body names none).</summary>
+    public static string Undo(string agent) => $"/api/agents/{Uri.EscapeDataString(agent)}/undo";
 }

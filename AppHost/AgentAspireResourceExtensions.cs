@@ -1,0 +1,74 @@
+using ServiceDefaults.Contracts;
+
+namespace AppHost;
+
+/// <summary>Names of the AppHost's parameters: shared by the composition, the publisher and the tests.</summary>
+public static class ParameterNames
+{
+    public const string StableVersion = "stable-version";
+    public const string CanaryVersion = "canary-version";
+    public const string OperatorApiKey = "operator-api-key";
+    public const string ViewerApiKey = "viewer-api-key";
+}
+
+/// <summary>AppHost configuration keys (command line, environment or appsettings).</summary>
+public static class ConfigurationKeys
+{
+    /// <summary>Where RolloutApi keeps its SQLite file; unset, RolloutApi picks its default under its content root.</summary>
+    public const string DatabasePath = "AgentAspire:DatabasePath";
+}
+
+/// <summary>The wiring that AppHost.cs reads as one line each: agent tracks, API keys, RolloutApi's seed.</summary>
+public static class AgentAspireResourceExtensions
+{
+    /// <summary>A secret API key, generated on first run and kept in the AppHost's user secrets.</summary>
+    public static IResourceBuilder<ParameterResource> AddApiKeyParameter(this IDistributedApplicationBuilder builder, string name) =>
+        builder.AddParameter(name, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+
+    /// <summary>
+    /// One track of the agent: AgentWorker run as <paramref name="name"/>, knowing its agent, track and version,
+    /// subscribed to its flags in RolloutApi with the read-only key.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddAgentTrack(
+        this IDistributedApplicationBuilder builder,
+        string name,
+        string track,
+        IResourceBuilder<ParameterResource> version,
+        IResourceBuilder<ProjectResource> rolloutApi,
+        IResourceBuilder<ParameterResource> viewerKey) =>
+        builder.AddProject<Projects.AgentWorker>(name)
+            .WithEnvironment("Agent__Name", ResourceNames.DefaultAgent)
+            .WithEnvironment("Agent__Track", track)
+            .WithEnvironment("Agent__Version", version)
+            .WithEnvironment("Flags__ApiKey", viewerKey)
+            .WithReference(rolloutApi)
+            .WaitFor(rolloutApi)
+            .WithHttpHealthCheck("/health");
+
+    /// <summary>Gives RolloutApi an operator key and a viewer key (roles as RolloutApi's <c>Auth:ApiKeys</c> expects).</summary>
+    public static IResourceBuilder<ProjectResource> WithApiKeys(
+        this IResourceBuilder<ProjectResource> rolloutApi,
+        IResourceBuilder<ParameterResource> operatorKey,
+        IResourceBuilder<ParameterResource> viewerKey) =>
+        rolloutApi
+            .WithEnvironment("Auth__ApiKeys__operator__Key", operatorKey)
+            .WithEnvironment("Auth__ApiKeys__operator__Role", "operator")
+            .WithEnvironment("Auth__ApiKeys__viewer__Key", viewerKey)
+            .WithEnvironment("Auth__ApiKeys__viewer__Role", "viewer");
+
+    /// <summary>Seeds RolloutApi with the agent it manages: where each track runs and its version label.</summary>
+    public static IResourceBuilder<ProjectResource> WithAgentSeed(
+        this IResourceBuilder<ProjectResource> rolloutApi,
+        string agent,
+        IResourceBuilder<ParameterResource> stableVersion,
+        IResourceBuilder<ParameterResource> canaryVersion) =>
+        rolloutApi
+            .WithEnvironment($"Agents__{agent}__Stable__Destination", $"http://{ResourceNames.AgentStable}")
+            .WithEnvironment($"Agents__{agent}__Stable__Version", stableVersion)
+            .WithEnvironment($"Agents__{agent}__Canary__Destination", $"http://{ResourceNames.AgentCanary}")
+            .WithEnvironment($"Agents__{agent}__Canary__Version", canaryVersion);
+
+    /// <summary>Points RolloutApi's SQLite file somewhere else (tests use a temporary file).</summary>
+    public static IResourceBuilder<ProjectResource> WithDatabasePath(this IResourceBuilder<ProjectResource> rolloutApi, string? path) =>
+        string.IsNullOrWhiteSpace(path) ? rolloutApi : rolloutApi.WithEnvironment("RolloutApi__DatabasePath", path);
+}
