@@ -1,7 +1,19 @@
+using RolloutApi.Apis;
+using RolloutApi.Extensions;
+using RolloutApi.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+builder.AddServiceDefaults(RolloutApiTelemetry.MeterName);
+builder.AddApplicationServices();
+
 var app = builder.Build();
+app.UseApiPipeline();
+
+app.MapRoutingApi();
+app.MapAgentsApi();
+app.MapApiDocumentation();
 app.MapDefaultEndpoints();
+
 app.Run();
 
 /// <summary>The entry point, public so that WebApplicationFactory can host it in tests.</summary>

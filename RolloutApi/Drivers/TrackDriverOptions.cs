@@ -1,0 +1,11 @@
+using RolloutApi.Hosting;
+
+namespace RolloutApi.Drivers;
+
+/// <summary>Which <see cref="ITrackDriver"/> runs the tracks (section <c>Drivers</c>, key <c>Track</c>).</summary>
+public sealed class TrackDriverOptions
+{
+    public const string SectionName = ConfigKeys.DriversSection;
+
+    public string Track { get; set; } = LocalTrackDriver.DriverName;
+}

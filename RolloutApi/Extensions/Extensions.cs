@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using RolloutApi.Auth;
+using RolloutApi.Drivers;
+using RolloutApi.Hosting;
+using RolloutApi.Http;
+using RolloutApi.Rollouts;
+using RolloutApi.Routing;
+using RolloutApi.Storage;
+using Scalar.AspNetCore;
+
+namespace RolloutApi.Extensions;
+
+/// <summary>RolloutApi's wiring: options, auth, storage, routing, drivers, the rollout engine and the HTTP pipeline.</summary>
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<RolloutApiOptions>()
+            .BindConfiguration(ConfigKeys.RolloutApiSection)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddOptions<AgentCatalogOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(ConfigKeys.AgentsSection).Bind(options.Agents))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentCatalogOptions>, AgentCatalogOptionsValidator>());
+
+        services.AddApiKeyAuthentication();
+        services.AddStorage();
+        services.AddRouting();
+        services.AddTrackDrivers();
+        services.AddHttpApi();
+        return builder;
+    }
+
+    /// <summary>Problem details for every error, the body size cap, then authentication and authorization.</summary>
+    public static WebApplication UseApiPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> and the Scalar UI at <c>/scalar</c>, in every environment.</summary>
+    public static WebApplication MapApiDocumentation(this WebApplication app)
+    {
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference().AllowAnonymous();
+        return app;
+    }
+
+    private static void AddApiKeyAuthentication(this IServiceCollection services)
+    {
+        services.AddOptions<AuthOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(ConfigKeys.ApiKeysSection).Bind(options.ApiKeys))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
+        services.TryAddSingleton<ApiKeyValidator>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AuthPolicies.Viewer, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Viewer, Roles.Operator))
+            .AddPolicy(AuthPolicies.Operator, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Operator));
+    }
+
+    private static void AddStorage(this IServiceCollection services)
+    {
+        services.TryAddSingleton<SqliteDatabase>();
+        services.TryAddSingleton<SchemaMigrator>();
+        services.TryAddSingleton<AgentStore>();
+        services.TryAddSingleton<TransitionRecorder>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISchemaContributor, CoreSchema>());
+        // Registered before any other hosted service: the schema and agents must exist before anything reads them.
+        services.AddHostedService<DatabaseInitializer>();
+    }
+
+    private static void AddRouting(this IServiceCollection services)
+    {
+        services.TryAddSingleton<RoutingTableBroadcaster>();
+        services.TryAddSingleton<RoutingTableWriter>();
+        services.TryAddSingleton<RoutingService>();
+        services.TryAddSingleton<AgentQueries>();
+    }
+
+    private static void AddHttpApi(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
+        // Binding failures throw, so that BadRequestExceptionHandler can say what was wrong in a problem document.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddOpenApi(options => options.AddDocumentTransformer<ApiKeySecuritySchemeTransformer>());
+    }
+
+    /// <summary>Strict input: unknown or duplicate members, numbers in strings and missing required members are errors.</summary>
+    internal static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.RespectNullableAnnotations = true;
+        options.RespectRequiredConstructorParameters = true;
+        options.AllowDuplicateProperties = false;
+        options.MaxDepth = 16;
+    }
+}

@@ -1,0 +1,102 @@
+using System.Data;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using RolloutApi.Hosting;
+
+namespace RolloutApi.Storage;
+
+/// <summary>
+/// The SQLite file: opens connections with the per-connection settings and begins write transactions
+/// (<see cref="UnitOfWork"/>). Connections are pooled by Microsoft.Data.Sqlite; one is opened per operation.
+/// </summary>
+/// <remarks>
+/// <para>WAL lets readers (the snapshot GETs) run while a writer commits. <c>synchronous=FULL</c> fsyncs the WAL on every
+/// commit: writes are a handful per minute, and an acknowledged abort must survive a power cut, not just a process crash
+/// (NORMAL in WAL mode survives only the latter).</para>
+/// <para>Writers inside this process queue on a semaphore instead of spinning on SQLITE_BUSY; <c>busy_timeout</c> still
+/// covers other processes (a backup, an operator's sqlite3 shell).</para>
+/// </remarks>
+public sealed class SqliteDatabase : IDisposable
+{
+    private const string DefaultFileName = "rollout-api.db";
+    private const string DataFolder = ".data";
+
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly TimeProvider _time;
+    private readonly string _connectionString;
+    private readonly string _pragmas;
+
+    public SqliteDatabase(IOptions<RolloutApiOptions> options, IHostEnvironment environment, TimeProvider time)
+    {
+        _time = time;
+        var configured = options.Value.DatabasePath;
+        FilePath = Path.GetFullPath(string.IsNullOrWhiteSpace(configured)
+            ? Path.Combine(environment.ContentRootPath, DataFolder, DefaultFileName)
+            : Path.Combine(environment.ContentRootPath, configured));
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+
+        var busyMilliseconds = (int)options.Value.BusyTimeout.TotalMilliseconds;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = Math.Max(1, busyMilliseconds / 1000),
+        }.ToString();
+        _pragmas = $"PRAGMA busy_timeout = {busyMilliseconds}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+    }
+
+    /// <summary>The absolute path of the database file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>Opens a connection for reads (or for a caller that manages its own transaction, such as migrations).</summary>
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var command = connection.CreateCommand();
+            command.CommandText = _pragmas;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a consistent read-only snapshot.</summary>
+    public async Task<ReadSession> ReadAsync(CancellationToken cancellationToken) => new(await OpenAsync(cancellationToken));
+
+    /// <summary>
+    /// Begins a write transaction (<c>BEGIN IMMEDIATE</c>: the write lock is taken up front, so what the caller reads inside
+    /// it cannot change before it commits). Dispose without <see cref="UnitOfWork.CommitAsync"/> to roll back.
+    /// </summary>
+    public async Task<UnitOfWork> BeginAsync(CancellationToken cancellationToken)
+    {
+        await _writeGate.WaitAsync(cancellationToken);
+        SqliteConnection? connection = null;
+        try
+        {
+            connection = await OpenAsync(cancellationToken);
+            var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+            return new UnitOfWork(connection, transaction, _writeGate, _time.GetUtcNow());
+        }
+        catch
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            _writeGate.Release();
+            throw;
+        }
+    }
+
+    public void Dispose() => _writeGate.Dispose();
+}
