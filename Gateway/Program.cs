@@ -1,7 +1,18 @@
+using Gateway.Apis;
+using Gateway.Extensions;
+using Gateway.Stats;
+
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+
+builder.AddServiceDefaults(GatewayMetrics.MeterName);
+builder.AddApplicationServices();
+
 var app = builder.Build();
+
+app.MapGatewayApi();
 app.MapDefaultEndpoints();
+app.MapAgentProxy();
+
 app.Run();
 
 /// <summary>The entry point, public so that WebApplicationFactory can host it in tests.</summary>

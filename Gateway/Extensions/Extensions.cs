@@ -1,0 +1,91 @@
+using Gateway.Routing;
+using Gateway.Stats;
+using Gateway.Stream;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
+
+namespace Gateway.Extensions;
+
+/// <summary>The gateway's wiring: options, routing state, YARP with service discovery, the stream client and stats.</summary>
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>()
+            .BindConfiguration(GatewayOptions.SectionName)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        // Random.Shared is thread-safe; tests replace it with a seeded instance.
+        services.TryAddSingleton(Random.Shared);
+
+        services.AddSingleton<IRoutingState, RoutingState>();
+        services.AddSingleton<ITrackSelector, TrackSelector>();
+        services.AddSingleton<IClientKeyIssuer, ClientKeyIssuer>();
+        services.AddSingleton<TrackDestinations>();
+        services.AddSingleton<IProxyDestinations, ProxyDestinations>();
+        services.AddSingleton<ITrafficStats, TrafficStats>();
+        services.AddSingleton<GatewayMetrics>();
+
+        AddProxy(builder);
+        AddRoutingStream(services);
+        return builder;
+    }
+
+    /// <summary>Everything that is not the gateway's own endpoint goes to the agent through YARP.</summary>
+    public static WebApplication MapAgentProxy(this WebApplication app)
+    {
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<TrackRoutingMiddleware>();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    private static void AddProxy(IHostApplicationBuilder builder)
+    {
+        // Read once for the initial YARP configuration; validation runs at start either way.
+        var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        builder.Services.AddReverseProxy()
+            .LoadFromMemory(
+                ProxyConfigFactory.Routes(),
+                ProxyConfigFactory.Clusters(options.Stable.Destination, options.Canary.Destination, options))
+            .AddServiceDiscoveryDestinationResolver()
+            .AddTransforms<TrackHeadersTransform>();
+
+        builder.Services.Configure<TransportFailureRateHealthPolicyOptions>(policy =>
+        {
+            // A replica failing a third of its requests at transport level within 10 s (at least 10 requests) is
+            // taken out; it comes back after Gateway:ReactivationPeriod (at least this window).
+            policy.DetectionWindowSize = TimeSpan.FromSeconds(10);
+            policy.MinimalTotalCountThreshold = 10;
+            policy.DefaultFailureRateLimit = 0.3;
+        });
+
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel => kestrel.AddServerHeader = false);
+    }
+
+    private static void AddRoutingStream(IServiceCollection services)
+    {
+        // ServiceDefaults puts the standard resilience handler on every client; its 10 s attempt and 30 s total
+        // timeouts would cut a stream that is meant to stay open, and its retries would hide outages.
+        // RemoveAllResilienceHandlers is marked experimental (EXTEXP0001) in 10.x but is the documented way to opt
+        // one client out of ConfigureHttpClientDefaults; a test pins the resulting handler chain.
+#pragma warning disable EXTEXP0001
+        services.AddHttpClient(RoutingStreamClient.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+
+        services.AddSingleton<RoutingStreamClient>();
+        services.AddSingleton<IRoutingStreamStatus>(sp => sp.GetRequiredService<RoutingStreamClient>());
+        services.AddHostedService(sp => sp.GetRequiredService<RoutingStreamClient>());
+        services.AddHealthChecks().AddCheck<RoutingStreamHealthCheck>(RoutingStreamHealthCheck.Name);
+    }
+}

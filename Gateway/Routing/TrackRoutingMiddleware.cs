@@ -1,0 +1,96 @@
+using Gateway.Stats;
+using Microsoft.Net.Http.Headers;
+using ServiceDefaults.Contracts;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// The gateway's step in YARP's proxy pipeline, before load balancing: picks the request's track from the routing
+/// snapshot, narrows the available destinations to that track's replicas, stamps the serving track and version on
+/// the response and records the outcome. YARP then balances over the track's replicas, forwards and applies passive
+/// health. Nothing here takes a lock or rebuilds configuration.
+/// </summary>
+internal sealed class TrackRoutingMiddleware(
+    RequestDelegate next,
+    IRoutingState routing,
+    ITrackSelector selector,
+    IClientKeyIssuer keys,
+    TrackDestinations destinations,
+    ITrafficStats stats,
+    GatewayMetrics metrics,
+    TimeProvider timeProvider)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = timeProvider.GetTimestamp();
+        var snapshot = routing.Current;
+        var request = context.Request;
+
+        Track? forced = TrackNames.TryParse(request.Headers[AgentHeaders.Track].ToString(), out var asked) ? asked : null;
+        var clientKey = ClientKeyOf(request);
+        var decision = selector.Select(snapshot, forced, clientKey);
+        if (clientKey.Length == 0)
+        {
+            context.Response.Headers.Append(HeaderNames.SetCookie,
+                keys.CreateSetCookie(decision.Track, snapshot.Weight, matchTrack: decision.Reason == TrackReason.Split));
+        }
+
+        var proxy = context.GetReverseProxyFeature();
+        var split = destinations.For(proxy.AvailableDestinations);
+        var track = decision.Track;
+        var candidates = split.Of(track);
+        if (candidates.Count == 0 && decision.Reason != TrackReason.Forced)
+        {
+            // No healthy replica on the chosen track: serve from the other one rather than fail the request. A forced
+            // track does not fall back, so a smoke test of the canary never silently hits stable.
+            var other = track == Track.Canary ? Track.Stable : Track.Canary;
+            if (split.Of(other).Count > 0)
+            {
+                track = other;
+                candidates = split.Of(other);
+            }
+        }
+
+        proxy.AvailableDestinations = candidates;
+        var version = snapshot.VersionOf(track);
+
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            var response = context.Response;
+            if (!response.HasStarted)
+            {
+                // An error answered by YARP itself (502/503/504): its response was reset, so stamp it again.
+                StampHeaders(response.Headers, track, version);
+            }
+
+            var statusClass = StatusClasses.Classify(response.StatusCode, context.GetForwarderErrorFeature()?.Error);
+            var elapsed = timeProvider.GetTimestamp() - started;
+            stats.Record(track, statusClass, elapsed);
+            metrics.Record(snapshot.Agent, track, version, statusClass, (double)elapsed / timeProvider.TimestampFrequency);
+        }
+    }
+
+    internal static void StampHeaders(IHeaderDictionary headers, Track track, string version)
+    {
+        headers[AgentHeaders.Track] = TrackNames.Of(track);
+        headers[AgentHeaders.Version] = version;
+    }
+
+    /// <summary>The sticky key: the <c>X-Client-Id</c> header, else the <c>aa-client</c> cookie; empty when neither.</summary>
+    private static ReadOnlySpan<char> ClientKeyOf(HttpRequest request)
+    {
+        var header = request.Headers[AgentHeaders.ClientId];
+        if (header.Count > 0 && !string.IsNullOrEmpty(header[0]))
+        {
+            return header[0];
+        }
+
+        // Only parse cookies when there are any: most API clients send none.
+        return request.Headers.Cookie.Count > 0 ? request.Cookies[AgentHeaders.ClientCookie] : default;
+    }
+}

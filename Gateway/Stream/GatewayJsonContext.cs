@@ -1,0 +1,8 @@
+using System.Text.Json.Serialization;
+using ServiceDefaults.Contracts;
+
+namespace Gateway.Stream;
+
+/// <summary>Source-generated JSON for the routing table: no reflection on the stream path.</summary>
+[JsonSerializable(typeof(RoutingTable))]
+internal sealed partial class GatewayJsonContext : JsonSerializerContext;

@@ -1,0 +1,181 @@
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Gateway.Routing;
+using Microsoft.Extensions.Options;
+using ServiceDefaults.Contracts;
+
+namespace Gateway.Stream;
+
+/// <summary>What the gateway knows about its connection to RolloutApi's routing stream.</summary>
+public interface IRoutingStreamStatus
+{
+    /// <summary>True while a stream is open and has delivered its first table.</summary>
+    bool Connected { get; }
+
+    /// <summary>When the current outage began; null while connected or before the first attempt failed.</summary>
+    DateTimeOffset? DownSince { get; }
+}
+
+/// <summary>
+/// Follows RolloutApi's routing stream (server-sent events) and applies every newer table. Fail static: while
+/// RolloutApi is unreachable the last table stays in force (at a cold start, the configured initial weight);
+/// reconnection backs off exponentially with jitter, and an outage is logged once when it starts and once when it
+/// ends, never per attempt.
+/// </summary>
+internal sealed partial class RoutingStreamClient(
+    IHttpClientFactory httpClientFactory,
+    IRoutingState routing,
+    IProxyDestinations proxyDestinations,
+    IOptions<GatewayOptions> options,
+    TimeProvider timeProvider,
+    Random random,
+    ILogger<RoutingStreamClient> logger) : BackgroundService, IRoutingStreamStatus
+{
+    /// <summary>The named HttpClient: no resilience handler and no timeout, since the response never ends by design.</summary>
+    public const string HttpClientName = "routing-stream";
+
+    private volatile bool _connected;
+    private DateTimeOffset? _downSince;
+
+    public bool Connected => _connected;
+
+    public DateTimeOffset? DownSince => _downSince;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        var streamUri = new Uri(new Uri(o.RolloutApi), RolloutApiPaths.RoutingStream);
+        var backoff = new ReconnectBackoff(o.ReconnectMinDelay, o.ReconnectMaxDelay, random);
+        var client = httpClientFactory.CreateClient(HttpClientName);
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            string reason;
+            try
+            {
+                var delivered = await FollowAsync(client, streamUri, o.ApiKey, stoppingToken);
+                if (delivered)
+                {
+                    backoff.Reset();
+                }
+
+                reason = "the stream ended";
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Any failure is an outage to ride out on the last table: a background service that threw would
+                // stop the host, which is the opposite of fail static.
+                reason = ex.Message;
+            }
+
+            MarkDown(streamUri, reason);
+            try
+            {
+                await Task.Delay(backoff.Next(), timeProvider, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Reads one connection to its end; true if it delivered at least one event.</summary>
+    private async Task<bool> FollowAsync(HttpClient client, Uri streamUri, string? apiKey, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, streamUri);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        if (!string.IsNullOrEmpty(apiKey))
+        {
+            request.Headers.TryAddWithoutValidation(AgentHeaders.ApiKey, apiKey);
+        }
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"RolloutApi answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
+        }
+
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var delivered = false;
+        var parser = SseParser.Create(body, static (eventType, data) => Parse(eventType, data));
+        await foreach (var item in parser.EnumerateAsync(cancellationToken))
+        {
+            if (item.Data is not { } table)
+            {
+                continue;
+            }
+
+            delivered = true;
+            MarkUp(streamUri);
+            if (routing.TryApply(table, out var applied))
+            {
+                proxyDestinations.Apply(applied);
+                LogApplied(logger, applied.Revision, applied.Weight, applied.Stable.Version, applied.Canary.Version);
+            }
+        }
+
+        return delivered;
+    }
+
+    /// <summary>A <c>routing</c> event's table; anything else, or data that is not a table, is skipped.</summary>
+    private static RoutingTable? Parse(string eventType, ReadOnlySpan<byte> data)
+    {
+        if (eventType is not (RolloutApiPaths.RoutingEventName or SseParser.EventTypeDefault))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(data, GatewayJsonContext.Default.RoutingTable);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private void MarkUp(Uri streamUri)
+    {
+        if (_connected)
+        {
+            return;
+        }
+
+        _connected = true;
+        if (_downSince is { } since)
+        {
+            LogRestored(logger, streamUri, timeProvider.GetUtcNow() - since);
+        }
+
+        _downSince = null;
+    }
+
+    private void MarkDown(Uri streamUri, string reason)
+    {
+        _connected = false;
+        if (_downSince is not null)
+        {
+            return;
+        }
+
+        _downSince = timeProvider.GetUtcNow();
+        var current = routing.Current;
+        LogUnavailable(logger, streamUri, reason, current.Revision, current.Weight);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied routing revision {Revision}: canary weight {Weight} bp, stable {StableVersion}, canary {CanaryVersion}.")]
+    private static partial void LogApplied(ILogger logger, long revision, int weight, string stableVersion, string canaryVersion);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stream {Uri} unavailable ({Reason}); keeping routing revision {Revision} (canary weight {Weight} bp) until it returns. Retrying with backoff; logged once per outage.")]
+    private static partial void LogUnavailable(ILogger logger, Uri uri, string reason, long revision, int weight);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Routing stream {Uri} restored after {Outage}.")]
+    private static partial void LogRestored(ILogger logger, Uri uri, TimeSpan outage);
+}

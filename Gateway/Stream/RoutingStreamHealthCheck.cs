@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Gateway.Stream;
+
+/// <summary>
+/// Degraded (still HTTP 200) while the routing stream is down: the gateway keeps serving on its last table, so it
+/// stays ready, but the health report says why the weights are not moving.
+/// </summary>
+internal sealed class RoutingStreamHealthCheck(IRoutingStreamStatus status) : IHealthCheck
+{
+    public const string Name = "routing-stream";
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(status.Connected
+            ? HealthCheckResult.Healthy("Following RolloutApi's routing stream.")
+            : HealthCheckResult.Degraded(status.DownSince is { } since
+                ? $"Routing stream down since {since:O}; serving on the last routing table."
+                : "Routing stream not connected yet; serving on the configured initial weight."));
+}
