@@ -1,7 +1,21 @@
+using AgentWorker.Apis;
+using AgentWorker.Extensions;
+using AgentWorker.Telemetry;
+
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+
+builder.AddServiceDefaults(AgentMetrics.MeterName);
+builder.AddAgentIdentity();
+builder.AddApplicationServices();
+
 var app = builder.Build();
+
+app.UseAgentResponseHeaders();
+app.UseProblemDetailsErrors();
+
+app.MapItemsApi();
 app.MapDefaultEndpoints();
+
 app.Run();
 
 /// <summary>The entry point, public so that WebApplicationFactory can host it in tests.</summary>

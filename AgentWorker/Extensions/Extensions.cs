@@ -1,0 +1,97 @@
+using AgentWorker.Apis;
+using AgentWorker.Configuration;
+using AgentWorker.Processing;
+using AgentWorker.Queue;
+using AgentWorker.Telemetry;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.FeatureManagement;
+using ServiceDefaults;
+using ServiceDefaults.Contracts;
+
+namespace AgentWorker.Extensions;
+
+/// <summary>AgentWorker's wiring: options, processing, queue and workers, readiness, flags, and the response pipeline.</summary>
+public static class Extensions
+{
+    // Time the host keeps after the drain for the rest of shutdown (flushing telemetry, closing connections).
+    private static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(5);
+
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+
+        services.AddOptions<WorkerOptions>()
+            .BindConfiguration(WorkerOptions.SectionName)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
+        // The host must wait for the drain, or it would cut the workers off before DrainTimeout.
+        services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) =>
+        {
+            var needed = worker.Value.DrainTimeout + ShutdownMargin;
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRandomSource>(sp =>
+            new SeededRandomSource(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Faults.Seed));
+
+        services.AddSingleton<AgentMetrics>();
+        services.AddSingleton<WorkItemParser>();
+        services.AddSingleton<FaultInjector>();
+        services.AddSingleton<UpstreamClient>();
+        services.AddHttpClient(UpstreamClient.HttpClientName);
+        services.AddSingleton<IWorkItemProcessor, WorkItemProcessor>();
+
+        services.AddSingleton<WorkQueue>();
+        services.AddSingleton<ItemStatusStore>();
+        services.AddSingleton<WorkerPoolState>();
+        services.AddHostedService<QueueWorkerService>();
+        // No "live" tag: a process whose workers are not running is alive but not ready.
+        services.AddHealthChecks().AddCheck<WorkersReadyHealthCheck>(WorkersReadyHealthCheck.Name);
+
+        // Reads the feature_management section; code depends only on IVariantFeatureManager, so a remote provider can replace it.
+        services.AddFeatureManagement();
+
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, WorkItemJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(1, ItemsApiJsonContext.Default);
+        });
+
+        return builder;
+    }
+
+    /// <summary>Stamps every response, errors included, with the version and track that served it.</summary>
+    public static IApplicationBuilder UseAgentResponseHeaders(this IApplicationBuilder app)
+    {
+        var identity = app.ApplicationServices.GetRequiredService<IAgentIdentity>();
+        return app.Use((context, next) =>
+        {
+            // At start, not now: the exception handler clears headers, and the version may change mid-request.
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers[AgentHeaders.Version] = identity.Version;
+                context.Response.Headers[AgentHeaders.Track] = identity.Track;
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
+    }
+
+    /// <summary>Turns unhandled exceptions and bare error statuses into problem details, never an empty or HTML body.</summary>
+    public static IApplicationBuilder UseProblemDetailsErrors(this IApplicationBuilder app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A malformed request the server itself rejected keeps its status (e.g. 413), not a 500.
+            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        return app;
+    }
+}

@@ -1,0 +1,50 @@
+using System.Net.Http.Json;
+using AgentWorker.Configuration;
+using AgentWorker.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace AgentWorker.Processing;
+
+/// <summary>Posts a normalised item to <see cref="WorkerOptions.UpstreamUrl"/> and times the call into the duration histogram.</summary>
+public sealed class UpstreamClient(
+    IHttpClientFactory httpClientFactory,
+    IOptions<WorkerOptions> options,
+    AgentMetrics metrics,
+    TimeProvider timeProvider)
+{
+    /// <summary>The named HttpClient; it gets the service defaults (resilience, service discovery) like any other.</summary>
+    public const string HttpClientName = "upstream";
+
+    /// <summary>Calls the upstream when one is configured; null when none is.</summary>
+    public async Task<UpstreamCallResult?> CallAsync(WorkItem item, CancellationToken cancellationToken)
+    {
+        if (options.Value.UpstreamUrl is not { } url)
+        {
+            return null;
+        }
+
+        // A client per call: the factory pools handlers, and a singleton holding one HttpClient would miss DNS changes.
+        var client = httpClientFactory.CreateClient(HttpClientName);
+        var started = timeProvider.GetTimestamp();
+        try
+        {
+            using var response = await client.PostAsJsonAsync(url, item, WorkItemJsonContext.Default.WorkItem, cancellationToken);
+            var elapsed = timeProvider.GetElapsedTime(started);
+            metrics.ApiRequestCompleted(elapsed);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new ProcessingException(
+                    ProcessingFailure.UpstreamFailed,
+                    $"The upstream answered {(int)response.StatusCode} {response.ReasonPhrase}.");
+            }
+
+            return new UpstreamCallResult((int)response.StatusCode, elapsed.TotalSeconds);
+        }
+        catch (Exception ex) when (ex is not ProcessingException && !cancellationToken.IsCancellationRequested)
+        {
+            // A call that failed without an answer (refused, reset, timed out) took time too, and dashboards should see it.
+            metrics.ApiRequestCompleted(timeProvider.GetElapsedTime(started));
+            throw new ProcessingException(ProcessingFailure.UpstreamFailed, $"The upstream call failed: {ex.Message}", ex);
+        }
+    }
+}
