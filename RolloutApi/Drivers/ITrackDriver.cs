@@ -26,4 +26,10 @@ public interface ITrackDriver
 
     /// <summary>Sets the replica count of a track (0 idles the canary after promotion or abort).</summary>
     Task ScaleAsync(string agent, string track, int replicas, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Told after every committed weight change. Drivers that split by request (the gateway does it) ignore it; a
+    /// replica-ratio driver, for agents that pull work instead of receiving requests, scales the tracks to match.
+    /// </summary>
+    Task ApplyWeightAsync(string agent, int weight, CancellationToken cancellationToken) => Task.CompletedTask;
 }
