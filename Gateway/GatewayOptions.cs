@@ -32,6 +32,12 @@ public sealed class GatewayOptions
     /// <summary>The longest delay between reconnection attempts.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Reconnect when the routing stream is silent this long (RolloutApi sends a keep-alive comment every 15 s by
+    /// default); zero or negative turns the check off.
+    /// </summary>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(45);
+
     /// <summary>How long a replica that passive health took out stays out before it is tried again.</summary>
     public TimeSpan ReactivationPeriod { get; set; } = TimeSpan.FromSeconds(30);
 }

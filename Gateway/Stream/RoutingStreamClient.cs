@@ -51,16 +51,12 @@ internal sealed partial class RoutingStreamClient(
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            var delivered = false;
             string reason;
             try
             {
-                var delivered = await FollowAsync(client, streamUri, o.ApiKey, stoppingToken);
-                if (delivered)
-                {
-                    backoff.Reset();
-                }
-
-                reason = "the stream ended";
+                delivered = await FollowAsync(client, streamUri, o, stoppingToken);
+                reason = "the stream ended without a routing table";
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -70,10 +66,22 @@ internal sealed partial class RoutingStreamClient(
             {
                 // Any failure is an outage to ride out on the last table: a background service that threw would
                 // stop the host, which is the opposite of fail static.
+                delivered = ex is StreamIdleException { Delivered: true };
                 reason = ex.Message;
             }
 
-            MarkDown(streamUri, reason);
+            _connected = false;
+            if (delivered)
+            {
+                // A stream that delivered and then ended (RolloutApi restarting, an idle cut) is not an outage yet:
+                // reconnect at the shortest delay, and only an attempt that fails starts one.
+                backoff.Reset();
+            }
+            else
+            {
+                MarkDown(streamUri, reason);
+            }
+
             try
             {
                 await Task.Delay(backoff.Next(), timeProvider, stoppingToken);
@@ -86,38 +94,52 @@ internal sealed partial class RoutingStreamClient(
     }
 
     /// <summary>Reads one connection to its end; true if it delivered at least one event.</summary>
-    private async Task<bool> FollowAsync(HttpClient client, Uri streamUri, string? apiKey, CancellationToken cancellationToken)
+    private async Task<bool> FollowAsync(HttpClient client, Uri streamUri, GatewayOptions o, CancellationToken stoppingToken)
     {
+        // Re-armed on every read: RolloutApi sends a comment on an idle stream, so silence means a dead connection
+        // (e.g. a half-open socket after a network partition) that TCP alone may not report for minutes.
+        using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
+        using var stopping = stoppingToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), idle);
+        var idleTimeout = o.StreamIdleTimeout > TimeSpan.Zero ? o.StreamIdleTimeout : Timeout.InfiniteTimeSpan;
+        idle.CancelAfter(idleTimeout);
+
         using var request = new HttpRequestMessage(HttpMethod.Get, streamUri);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        if (!string.IsNullOrEmpty(apiKey))
+        if (!string.IsNullOrEmpty(o.ApiKey))
         {
-            request.Headers.TryAddWithoutValidation(AgentHeaders.ApiKey, apiKey);
+            request.Headers.TryAddWithoutValidation(AgentHeaders.ApiKey, o.ApiKey);
         }
 
-        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"RolloutApi answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
-        }
-
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
         var delivered = false;
-        var parser = SseParser.Create(body, static (eventType, data) => Parse(eventType, data));
-        await foreach (var item in parser.EnumerateAsync(cancellationToken))
+        try
         {
-            if (item.Data is not { } table)
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token);
+            if (!response.IsSuccessStatusCode)
             {
-                continue;
+                throw new HttpRequestException($"RolloutApi answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
             }
 
-            delivered = true;
-            MarkUp(streamUri);
-            if (routing.TryApply(table, out var applied))
+            await using var body = new ActivityStream(await response.Content.ReadAsStreamAsync(idle.Token), () => idle.CancelAfter(idleTimeout));
+            var parser = SseParser.Create(body, static (eventType, data) => Parse(eventType, data));
+            await foreach (var item in parser.EnumerateAsync(idle.Token))
             {
-                proxyDestinations.Apply(applied);
-                LogApplied(logger, applied.Revision, applied.Weight, applied.Stable.Version, applied.Canary.Version);
+                if (item.Data is not { } table)
+                {
+                    continue;
+                }
+
+                delivered = true;
+                MarkUp(streamUri);
+                if (routing.TryApply(table, out var applied))
+                {
+                    proxyDestinations.Apply(applied);
+                    LogApplied(logger, applied.Revision, applied.Weight, applied.Stable.Version, applied.Canary.Version);
+                }
             }
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+        {
+            throw new StreamIdleException($"no data for {idleTimeout}", delivered);
         }
 
         return delivered;
@@ -178,4 +200,10 @@ internal sealed partial class RoutingStreamClient(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Routing stream {Uri} restored after {Outage}.")]
     private static partial void LogRestored(ILogger logger, Uri uri, TimeSpan outage);
+
+    /// <summary>The stream went silent past <see cref="GatewayOptions.StreamIdleTimeout"/>.</summary>
+    private sealed class StreamIdleException(string message, bool delivered) : IOException(message)
+    {
+        public bool Delivered { get; } = delivered;
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Apis;
 using Gateway.Tests.Support;
+using Microsoft.Extensions.Logging;
 using ServiceDefaults.Contracts;
 using static Gateway.Tests.Service.GatewayHarness;
 
@@ -93,6 +94,44 @@ public sealed class RoutingServiceTests(GatewayHarness harness) : IClassFixture<
         Assert.All(during, t => Assert.Equal(Tracks.Canary, t));
         Assert.Equal(Tracks.Stable, after.Track);
         Assert.True(restarted.Connections >= 1);
+    }
+
+    [Fact]
+    public async Task An_outage_is_logged_once_when_it_starts_and_once_when_it_ends_not_per_retry()
+    {
+        await using var api = await FakeRolloutApi.StartAsync(Tables.For(1, 1_000, harness.Stable, harness.Canary));
+        api.Refuse = true;
+        await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, api.Address);
+        using var client = Client(factory);
+
+        await Poll.UntilAsync(() => Task.FromResult(api.Refused), n => n >= 5, "five failed attempts");
+        var downLogs = factory.Logs.Count(LogLevel.Warning, "unavailable");
+        api.Refuse = false;
+        await WaitForRevisionAsync(client, 1);
+        await Poll.UntilAsync(() => Task.FromResult(factory.Logs.Count(LogLevel.Information, "restored")), n => n >= 1, "the recovery log");
+
+        Assert.Equal(1, downLogs);
+        Assert.Equal(1, factory.Logs.Count(LogLevel.Warning, "unavailable"));
+        Assert.Equal(1, factory.Logs.Count(LogLevel.Information, "restored"));
+    }
+
+    [Fact]
+    public async Task A_silent_stream_is_dropped_and_reopened_without_losing_the_table()
+    {
+        await using var api = await FakeRolloutApi.StartAsync(Tables.For(1, Weights.Max, harness.Stable, harness.Canary));
+        await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, api.Address, ("Gateway:StreamIdleTimeout", "00:00:00.500"));
+        using var client = Client(factory);
+        await WaitForRevisionAsync(client, 1);
+        var connections = api.Connections;
+        // (A first connection slower than the idle timeout on a busy machine is an outage, legitimately; count from here.)
+        var outagesBefore = factory.Logs.Count(LogLevel.Warning, "unavailable");
+
+        await Poll.UntilAsync(() => Task.FromResult(api.Connections), n => n >= connections + 2, "reconnections after idle cuts");
+        var response = await SendAsync(client);
+
+        Assert.Equal(Tracks.Canary, response.Track);
+        // An idle cut followed by a good reconnect is not an outage.
+        Assert.Equal(outagesBefore, factory.Logs.Count(LogLevel.Warning, "unavailable"));
     }
 
     [Fact]

@@ -28,6 +28,7 @@ public sealed class FakeRolloutApi : IAsyncDisposable
     private RoutingTable? _current;
     private int _connections;
     private int _rejected;
+    private int _refused;
 
     private FakeRolloutApi(WebApplication app) => _app = app;
 
@@ -35,6 +36,12 @@ public sealed class FakeRolloutApi : IAsyncDisposable
 
     /// <summary>Stream connections accepted so far (a reconnect adds one).</summary>
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>While true, stream requests are answered 503, as by a RolloutApi that is up but unwell.</summary>
+    public bool Refuse { get; set; }
+
+    /// <summary>Stream requests answered 503 because of <see cref="Refuse"/>.</summary>
+    public int Refused => Volatile.Read(ref _refused);
 
     /// <summary>Stream requests refused for a missing or wrong API key.</summary>
     public int Rejected => Volatile.Read(ref _rejected);
@@ -93,6 +100,13 @@ public sealed class FakeRolloutApi : IAsyncDisposable
         {
             Interlocked.Increment(ref _rejected);
             context.Response.StatusCode = (int)HttpStatusCode.Unauthorized;
+            return;
+        }
+
+        if (Refuse)
+        {
+            Interlocked.Increment(ref _refused);
+            context.Response.StatusCode = (int)HttpStatusCode.ServiceUnavailable;
             return;
         }
 

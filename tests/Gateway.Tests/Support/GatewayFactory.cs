@@ -10,6 +10,9 @@ namespace Gateway.Tests.Support;
 /// </summary>
 public sealed class GatewayFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
 {
+    /// <summary>Everything the gateway's own code logged (categories under <c>Gateway.</c>).</summary>
+    public CapturingLoggerProvider Logs { get; } = new("Gateway.");
+
     public static GatewayFactory Create(TestBackend stable, TestBackend canary, Uri rolloutApi, params (string Key, string? Value)[] extra)
     {
         var settings = new Dictionary<string, string?>
@@ -39,6 +42,6 @@ public sealed class GatewayFactory(IReadOnlyDictionary<string, string?> settings
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
     }
 }
