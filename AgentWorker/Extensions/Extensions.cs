@@ -54,8 +54,9 @@ public static class Extensions
         // No "live" tag: a process whose workers are not running is alive but not ready.
         services.AddHealthChecks().AddCheck<WorkersReadyHealthCheck>(WorkersReadyHealthCheck.Name);
 
-        // Reads the feature_management section; code depends only on IVariantFeatureManager, so a remote provider can replace it.
-        services.AddFeatureManagement();
+        // Flags come from RolloutApi's stream (last-known copy on disk); the local feature_management section is the
+        // default until the first snapshot. Code depends only on IVariantFeatureManager.
+        builder.AddRemoteFeatureFlags();
 
         services.ConfigureHttpJsonOptions(json =>
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using AgentWorker.Telemetry;
 using Microsoft.FeatureManagement;
 using ServiceDefaults;
+using ServiceDefaults.Flags;
 
 namespace AgentWorker.Processing;
 
@@ -20,6 +21,7 @@ internal sealed partial class WorkItemProcessor(
     FaultInjector faults,
     UpstreamClient upstream,
     IVariantFeatureManager features,
+    IFlagEvaluationRecorder flagRecorder,
     AgentMetrics metrics,
     IAgentIdentity identity,
     TimeProvider timeProvider,
@@ -77,12 +79,14 @@ internal sealed partial class WorkItemProcessor(
     {
         try
         {
+            // Which variant served the item goes on the span and the evaluations counter, so analysis can compare variants.
             if (!await features.IsEnabledAsync(AgentFlags.EnrichedOutput, cancellationToken))
             {
+                flagRecorder.Record(AgentFlags.EnrichedOutput, enabled: false);
                 return Behaviour.Basic;
             }
 
-            var variant = await features.GetVariantAsync(AgentFlags.EnrichedOutput, cancellationToken);
+            var variant = await features.GetVariantAndRecordAsync(flagRecorder, AgentFlags.EnrichedOutput, cancellationToken);
             var keywordCount = int.TryParse(variant?.Configuration?[AgentFlags.KeywordCountSetting], out var configured)
                 ? Math.Clamp(configured, 1, MaxKeywordCount)
                 : TextAnalyzer.DefaultKeywordCount;

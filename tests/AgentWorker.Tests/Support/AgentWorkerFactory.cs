@@ -37,6 +37,10 @@ internal sealed class AgentWorkerFactory(
         // Small limits keep the bad-input cases cheap; a short drain keeps disposal fast when a gate stays shut.
         builder.UseSetting("Worker:MaxRequestBodyBytes", "16384");
         builder.UseSetting("Worker:DrainTimeout", "00:00:01");
+        // No RolloutApi here: a private last-known flags file, and readiness that does not wait for a snapshot.
+        builder.UseSetting("Flags:CachePath", Path.Combine(Path.GetTempPath(), "agentaspire-tests", $"{Guid.NewGuid():N}.flags.json"));
+        builder.UseSetting("Flags:ReadyTimeout", "00:00:00.100");
+        builder.UseSetting("Flags:RolloutApi", "http://127.0.0.1:9");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

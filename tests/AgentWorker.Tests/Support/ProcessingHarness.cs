@@ -31,6 +31,9 @@ internal sealed class ProcessingHarness : IDisposable
             ["Agent:Name"] = "agent-worker",
             ["Agent:Track"] = "canary",
             ["Agent:Version"] = "1.1.0",
+            ["Flags:CachePath"] = Path.Combine(Path.GetTempPath(), "agentaspire-tests", $"{Guid.NewGuid():N}.flags.json"),
+            ["Flags:ReadyTimeout"] = "00:00:00.100",
+            ["Flags:RolloutApi"] = "http://127.0.0.1:9",
         });
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.AddAgentIdentity();
