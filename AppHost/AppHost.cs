@@ -32,4 +32,6 @@ builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
+builder.AddKubernetesPublisher();
+
 builder.Build().Run();
