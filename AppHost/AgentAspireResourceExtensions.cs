@@ -1,3 +1,4 @@
+using Aspire.Hosting.Publishing;
 using ServiceDefaults.Contracts;
 
 namespace AppHost;
@@ -16,6 +17,17 @@ public static class ConfigurationKeys
 {
     /// <summary>Where RolloutApi keeps its SQLite file; unset, RolloutApi picks its default under its content root.</summary>
     public const string DatabasePath = "AgentAspire:DatabasePath";
+}
+
+/// <summary>
+/// A parameter's value when configuration (<c>Parameters:&lt;name&gt;</c>) gives none. Unlike a constant value, it lets
+/// <c>--Parameters:stable-version=2.0.0</c> on the command line win.
+/// </summary>
+internal sealed class OverridableParameterDefault(string value) : ParameterDefault
+{
+    public override string GetDefaultValue() => value;
+
+    public override void WriteToManifest(ManifestPublishingContext context) => context.Writer.WriteString("value", value);
 }
 
 /// <summary>The wiring that AppHost.cs reads as one line each: agent tracks, API keys, RolloutApi's seed.</summary>

@@ -4,8 +4,8 @@ using ServiceDefaults.Contracts;
 var builder = DistributedApplication.CreateBuilder(args);
 
 // Version labels of the two tracks, and the two API keys (generated once, kept in user secrets).
-var stableVersion = builder.AddParameter(ParameterNames.StableVersion, "1.0.0", publishValueAsDefault: true);
-var canaryVersion = builder.AddParameter(ParameterNames.CanaryVersion, "1.1.0", publishValueAsDefault: true);
+var stableVersion = builder.AddParameter(ParameterNames.StableVersion, new OverridableParameterDefault("1.0.0"));
+var canaryVersion = builder.AddParameter(ParameterNames.CanaryVersion, new OverridableParameterDefault("1.1.0"));
 var operatorKey = builder.AddApiKeyParameter(ParameterNames.OperatorApiKey);
 var viewerKey = builder.AddApiKeyParameter(ParameterNames.ViewerApiKey);
 

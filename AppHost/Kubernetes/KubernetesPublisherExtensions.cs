@@ -1,3 +1,4 @@
+using AppHost;
 using System.Reflection;
 using AppHost.Kubernetes;
 using Aspire.Hosting.Pipelines;
@@ -32,8 +33,8 @@ public static class KubernetesPublisherExtensions
         }
 
         // A ParameterDefault, not a constant value: a constant would ignore --Parameters:image-tag=... .
-        var registry = builder.AddParameter(KubernetesParameterNames.ImageRegistry, new OverridableDefault(DefaultImageRegistry));
-        var tag = builder.AddParameter(KubernetesParameterNames.ImageTag, new OverridableDefault(DefaultImageTag()));
+        var registry = builder.AddParameter(KubernetesParameterNames.ImageRegistry, new OverridableParameterDefault(DefaultImageRegistry));
+        var tag = builder.AddParameter(KubernetesParameterNames.ImageTag, new OverridableParameterDefault(DefaultImageTag()));
         var step = new KubernetesPublishStep(registry, tag);
         builder.Pipeline.AddStep(
             KubernetesPublishStep.Name,
@@ -52,13 +53,5 @@ public static class KubernetesPublisherExtensions
         var version = typeof(KubernetesPublisherExtensions).Assembly
             .GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "1.0.0";
         return version.Split('+')[0];
-    }
-
-    /// <summary>A parameter's value when configuration (<c>Parameters:&lt;name&gt;</c>) gives none.</summary>
-    private sealed class OverridableDefault(string value) : ParameterDefault
-    {
-        public override string GetDefaultValue() => value;
-
-        public override void WriteToManifest(ManifestPublishingContext context) => context.Writer.WriteString("value", value);
     }
 }

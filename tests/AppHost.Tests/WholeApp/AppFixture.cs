@@ -29,7 +29,11 @@ public sealed class AppFixture : IAsyncLifetime
             [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}"],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
-        builder.Services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler(resilience =>
+        builder.Services.ConfigureHttpClientDefaults(http => http
+            // No cookie jar: the gateway's sticky cookie would turn every later request into a keyed one, and the
+            // factory shares handlers (and so cookies) between clients.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false })
+            .AddStandardResilienceHandler(resilience =>
         {
             // The tests assert on exact responses; retries would hide what the app answered.
             resilience.Retry.MaxRetryAttempts = 1;
