@@ -52,6 +52,23 @@ public sealed class RoutingServiceTests(GatewayHarness harness) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_table_that_moves_a_track_to_another_address_reroutes_it()
+    {
+        await using var moved = await TestBackend.StartAsync("canary-moved");
+        await using var api = await FakeRolloutApi.StartAsync(Tables.For(1, 0, harness.Stable, harness.Canary));
+        await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, api.Address);
+        using var client = Client(factory);
+        await WaitForRevisionAsync(client, 1);
+
+        await api.PublishAsync(Tables.For(2, 0, harness.Stable, moved, canaryVersion: "1.2.0"));
+        await WaitForRevisionAsync(client, 2);
+        // The proxy configuration is rebuilt off the request path; poll until the new destination serves.
+        var response = await Poll.UntilAsync(() => SendAsync(client, forcedTrack: "canary"), r => r.Body == "canary-moved", "the moved canary to serve");
+
+        Assert.Equal((Tracks.Canary, "1.2.0"), (response.Track, response.Version));
+    }
+
+    [Fact]
     public async Task A_live_weight_splits_unkeyed_traffic_exactly()
     {
         await using var api = await FakeRolloutApi.StartAsync(Tables.For(1, 2_500, harness.Stable, harness.Canary));

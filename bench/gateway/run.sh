@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Throughput and latency of the gateway (YARP, every feature on) against nginx (split_clients over the same two
+# backends) and against calling one backend directly: wrk with the same threads, connections and duration for all,
+# 127.0.0.1 only. Rerunnable; bounded (about ROUNDS x 3 x (WARMUP + DURATION)).
+#
+#   bench/gateway/run.sh                      # defaults below
+#   DURATION=10s CONNECTIONS=64 ROUNDS=3 bench/gateway/run.sh
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-5s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
+WEIGHT=${WEIGHT:-1000}          # canary share in basis points, for both the gateway and nginx (10%)
+STABLE_PORT=18081 CANARY_PORT=18082 NGINX_PORT=18090 GATEWAY_PORT=18091 STUB_PORT=18095
+
+ensure_tools nginx wrk curl
+echo "bench: building (Release)"
+publish Gateway "$OUT/gateway"
+publish bench/gateway/GatewayBench "$OUT/bench"
+
+start_nginx backends "$(backends_conf $STABLE_PORT $CANARY_PORT)"
+
+# nginx as the reference proxy: weighted split over the same backends, pooled keep-alive upstream connections.
+nginx_share=$(awk "BEGIN { printf \"%.2f\", $WEIGHT / 100 }")
+cat >"$OUT/nginx.conf" <<CONF
+worker_processes auto;
+pid $OUT/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream stable { server 127.0.0.1:$STABLE_PORT; keepalive 256; keepalive_requests 1000000; }
+  upstream canary { server 127.0.0.1:$CANARY_PORT; keepalive 256; keepalive_requests 1000000; }
+  split_clients "\${request_id}" \$track { $nginx_share% canary; * stable; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT reuseport;
+    location / {
+      proxy_pass http://\$track;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      add_header X-Agent-Track \$track;
+    }
+  }
+}
+CONF
+start_nginx nginx "$OUT/nginx.conf"
+
+# The routing stream: a stub serving RolloutApi's stream contract with the bench weight.
+start stub dotnet "$OUT/bench/GatewayBench.dll" stub --port $STUB_PORT --weight "$WEIGHT"
+wait_for "routing stub" http_ok "http://127.0.0.1:$STUB_PORT/api/routing"
+
+# The gateway as Aspire runs it: tracks by service-discovery name, resolved from services__* variables.
+start gateway env \
+  ASPNETCORE_URLS="http://127.0.0.1:$GATEWAY_PORT" ASPNETCORE_ENVIRONMENT=Production \
+  Gateway__RolloutApi="http://127.0.0.1:$STUB_PORT" \
+  Gateway__Stable__Destination=http://agent-stable Gateway__Canary__Destination=http://agent-canary \
+  Gateway__Stable__Version=1.0.0 Gateway__Canary__Version=1.1.0 \
+  services__agent-stable__http__0="http://127.0.0.1:$STABLE_PORT" \
+  services__agent-canary__http__0="http://127.0.0.1:$CANARY_PORT" \
+  dotnet "$OUT/gateway/Gateway.dll" --contentRoot "$OUT/gateway"
+wait_for "gateway" http_ok "http://127.0.0.1:$GATEWAY_PORT/health"
+wait_for "gateway routing weight $WEIGHT" sh -c "curl -fsS http://127.0.0.1:$GATEWAY_PORT/gateway/routing | grep -q '\"weight\":$WEIGHT,'"
+wait_for "nginx" http_ok "http://127.0.0.1:$NGINX_PORT/"
+
+to_ms() { # wrk latency (e.g. 812.00us, 1.20ms, 1.01s) in milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+measure() { # name url → appends "name rps p50 p99 errors" to results
+  local name=$1 url=$2 log="$OUT/wrk-$1-$round.txt"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$log"
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec/ { print $2 }' "$log")
+  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
+  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
+  errors=$(awk '/Non-2xx|Socket errors/ { sub(/^ +/, ""); printf "%s; ", $0 }' "$log")
+  printf '%-8s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  %s\n' "$name" "$round" "$rps" "$p50" "$p99" "$errors"
+  echo "$name $rps $p50 $p99" >>"$OUT/results.txt"
+}
+
+: >"$OUT/results.txt"
+echo "bench: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), $ROUNDS rounds, canary weight $WEIGHT bp, $(nproc) cores"
+for round in $(seq 1 "$ROUNDS"); do
+  measure direct  "http://127.0.0.1:$STABLE_PORT/"
+  measure nginx   "http://127.0.0.1:$NGINX_PORT/"
+  measure gateway "http://127.0.0.1:$GATEWAY_PORT/"
+done
+
+# Medians over the rounds, then the ratios the README reports.
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$OUT/results.txt" | median; }
+printf '\n%-8s %12s %10s %10s\n' target "req/s" "p50 ms" "p99 ms"
+for name in direct nginx gateway; do
+  printf '%-8s %12.0f %10.3f %10.3f\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)"
+done
+awk -v g="$(col gateway 2)" -v n="$(col nginx 2)" -v d="$(col direct 2)" -v gp="$(col gateway 4)" -v np="$(col nginx 4)" 'BEGIN {
+  printf "\ngateway/nginx req/s: %.2fx   gateway/direct req/s: %.2fx   gateway p99 / nginx p99: %.2fx\n", g / n, g / d, gp / np }'
+
+# What the gateway itself saw: its per-track stats over the run (the split must match the weight).
+curl -fsS "http://127.0.0.1:$GATEWAY_PORT/gateway/stats?window=600" >"$OUT/gateway-stats.json"
+python3 - "$OUT/gateway-stats.json" <<'PY' || true
+import json, sys
+s = json.load(open(sys.argv[1]))
+st, ca = s["stable"]["requests"], s["canary"]["requests"]
+print(f"gateway split over the run: canary {100 * ca / max(1, st + ca):.3f}% of {st + ca} requests (weight {s['weight'] / 100:.2f}%)")
+PY
