@@ -11,6 +11,9 @@ app.UseApiPipeline();
 
 app.MapRoutingApi();
 app.MapAgentsApi();
+app.MapRevisionsApi();
+app.MapRolloutsApi();
+app.MapAuditApi();
 app.MapApiDocumentation();
 app.MapDefaultEndpoints();
 

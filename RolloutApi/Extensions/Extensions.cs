@@ -35,6 +35,7 @@ public static class Extensions
         services.AddStorage();
         services.AddRouting();
         services.AddTrackDrivers();
+        services.AddRollouts();
         services.AddHttpApi();
         return builder;
     }
@@ -89,6 +90,19 @@ public static class Extensions
         services.TryAddSingleton<RoutingTableWriter>();
         services.TryAddSingleton<RoutingService>();
         services.TryAddSingleton<AgentQueries>();
+    }
+
+    private static void AddRollouts(this IServiceCollection services)
+    {
+        services.AddAnalysis();
+        services.TryAddSingleton<RolloutStore>();
+        services.TryAddSingleton<RolloutEngine>();
+        services.TryAddSingleton<RolloutQueries>();
+        services.TryAddSingleton<RevisionService>();
+        services.TryAddSingleton<TrackInfrastructure>();
+        services.TryAddSingleton<ReconcilerSignal>();
+        // After DatabaseInitializer (registered in AddStorage): the first pass resumes whatever a crash interrupted.
+        services.AddHostedService<RolloutReconciler>();
     }
 
     private static void AddHttpApi(this IServiceCollection services)

@@ -5,7 +5,8 @@ using ServiceDefaults.Contracts;
 namespace RolloutApi.Routing;
 
 /// <summary>Reads routes and sets an agent's weight by hand (an operator's override when no rollout drives it).</summary>
-public sealed class RoutingService(SqliteDatabase database, AgentStore agents, RoutingTableWriter writer, TransitionRecorder recorder)
+public sealed class RoutingService(
+    SqliteDatabase database, AgentStore agents, RoutingTableWriter writer, TransitionRecorder recorder, ReconcilerSignal signal)
 {
     public async Task<AgentRoute?> GetRouteAsync(string agent, CancellationToken cancellationToken)
     {
@@ -53,6 +54,8 @@ public sealed class RoutingService(SqliteDatabase database, AgentStore agents, R
         await recorder.RecordAsync(work, new Transition(
             agent, TransitionActions.WeightSet, actor, $"Weight set by hand to {weight} basis points.", null,
             new TransitionPoint(null, null, before.Weight), new TransitionPoint(null, null, weight)), cancellationToken);
+        // The reconciler tells the track driver about the new weight.
+        work.OnCommitted(signal.Signal);
         await work.CommitAsync(cancellationToken);
         return after;
     }

@@ -1,11 +1,15 @@
+using System.Diagnostics.Metrics;
+using RolloutApi.Hosting;
 using RolloutApi.Rollouts;
 
 namespace RolloutApi.Storage;
 
 /// <summary>Writes a transition's audit entry and lets every <see cref="ITransitionParticipant"/> join the same transaction.</summary>
-public sealed class TransitionRecorder(IEnumerable<ITransitionParticipant> participants)
+public sealed class TransitionRecorder(IEnumerable<ITransitionParticipant> participants, IMeterFactory meters)
 {
     private readonly ITransitionParticipant[] _participants = [.. participants];
+    private readonly Counter<long> _transitions = meters.Create(RolloutApiTelemetry.MeterName)
+        .CreateCounter<long>(RolloutApiTelemetry.TransitionsCounter, description: "Committed audited transitions.");
 
     /// <summary>Records <paramref name="transition"/> in <paramref name="work"/>; returns the audit entry's id.</summary>
     public async Task<long> RecordAsync(UnitOfWork work, Transition transition, CancellationToken cancellationToken)
@@ -30,6 +34,9 @@ public sealed class TransitionRecorder(IEnumerable<ITransitionParticipant> parti
             .With("$toStep", transition.To.Step)
             .With("$toWeight", transition.To.Weight);
         var auditId = await insert.ScalarInt64Async(cancellationToken);
+        work.OnCommitted(() => _transitions.Add(1,
+            new KeyValuePair<string, object?>(RolloutApiTelemetry.AgentTag, transition.Agent),
+            new KeyValuePair<string, object?>(RolloutApiTelemetry.ActionTag, transition.Action)));
 
         if (_participants.Length > 0)
         {

@@ -11,6 +11,7 @@ public sealed record TransitionPoint(string? State, int? Step, int Weight);
 /// <param name="RolloutId">The rollout the change belongs to, if any.</param>
 /// <param name="From">Before the change; null when the subject did not exist (a new agent or a new rollout).</param>
 /// <param name="To">After the change.</param>
+/// <param name="Revision">The revision the change concerns (a new revision, a rollout's target, an undo's target), if any.</param>
 public sealed record Transition(
     string Agent,
     string Action,
@@ -18,7 +19,8 @@ public sealed record Transition(
     string Reason,
     long? RolloutId,
     TransitionPoint? From,
-    TransitionPoint To);
+    TransitionPoint To,
+    int? Revision = null);
 
 /// <summary>The actions an audit entry records.</summary>
 public static class TransitionActions
@@ -28,13 +30,23 @@ public static class TransitionActions
     public const string WeightSet = "WeightSet";
     public const string RevisionCreated = "RevisionCreated";
     public const string RolloutStarted = "RolloutStarted";
+
+    /// <summary>The reconciler entered the next step (a setWeight applied, a pause ended, an analysis passed).</summary>
     public const string StepEntered = "StepEntered";
-    public const string AnalysisCompleted = "AnalysisCompleted";
+
+    /// <summary>An operator skipped the current step.</summary>
+    public const string StepPromoted = "StepPromoted";
+
+    /// <summary>An operator skipped every remaining step; promotion follows.</summary>
+    public const string PromotedFull = "PromotedFull";
+
     public const string Paused = "Paused";
     public const string Resumed = "Resumed";
+    public const string AnalysisInconclusive = "AnalysisInconclusive";
+
+    /// <summary>The canary revision became the stable revision; the canary went back to weight 0.</summary>
     public const string Promoted = "Promoted";
-    public const string PromotedFull = "PromotedFull";
-    public const string Completed = "Completed";
+
     public const string Aborted = "Aborted";
     public const string Retried = "Retried";
     public const string RolledBack = "RolledBack";

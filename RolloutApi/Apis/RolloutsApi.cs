@@ -1,0 +1,216 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using RolloutApi.Auth;
+using RolloutApi.Http;
+using RolloutApi.Rollouts;
+
+namespace RolloutApi.Apis;
+
+/// <summary>The body of <c>POST /api/agents/{agent}/rollouts</c>; without steps the default staged rollout is used.</summary>
+public sealed record StartRolloutRequest(int Revision, IReadOnlyList<RolloutStep>? Steps = null, string? Reason = null);
+
+/// <summary>The optional body of a rollout operation: why (recorded in the audit log).</summary>
+public sealed record OperationRequest(string? Reason = null);
+
+/// <summary>The optional body of <c>POST /api/agents/{agent}/undo</c>: the revision to re-apply (the previous stable one by default).</summary>
+public sealed record UndoRequest(int? Revision = null, string? Reason = null);
+
+/// <summary>Rollouts: start, status, history and the operations (pause, resume, promote, promote-full, abort, retry, undo).</summary>
+public static class RolloutsApi
+{
+    private const int DefaultHistory = 20;
+
+    private delegate Task<Outcome<RolloutRecord>> Operation(
+        string agent, string? reason, Precondition precondition, string actor, CancellationToken cancellationToken);
+
+    public static IEndpointRouteBuilder MapRolloutsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/agents/{agent}").WithTags("Rollouts").RequireAuthorization(AuthPolicies.Viewer);
+
+        api.MapGet("/rollouts", ListRollouts)
+            .WithName(nameof(ListRollouts))
+            .WithSummary("The agent's rollouts, newest first (limit: 1-500, default 20).")
+            .ProducesProblems(StatusCodes.Status404NotFound);
+
+        api.MapGet("/rollouts/{id:long}", GetRollout)
+            .WithName(nameof(GetRollout))
+            .WithSummary("One rollout's status. The ETag is its version.")
+            .ProducesProblems(StatusCodes.Status404NotFound);
+
+        api.MapPost("/rollouts", StartRollout)
+            .WithName(nameof(StartRollout))
+            .WithSummary("Starts a rollout from the stable revision to another revision, through steps (default: 1% → 10% → 25% → 50% → 100%).")
+            .WithDescription("If-Match (optional) is the agent's route ETag. One rollout per agent at a time (409). " +
+                "Default steps: setWeight 100, pause 300s, analysis; setWeight 1000, pause 300s, analysis; setWeight 2500, pause 600s, analysis; " +
+                "setWeight 5000, pause 600s, analysis; setWeight 10000, pause 300s; then promotion.")
+            .RequireAuthorization(AuthPolicies.Operator)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+                StatusCodes.Status412PreconditionFailed);
+
+        api.MapGet("/rollout", GetCurrentRollout)
+            .WithName(nameof(GetCurrentRollout))
+            .WithSummary("The newest rollout at a glance: state, step, weight, time in step, next action, last transitions. ETag = its version.")
+            .ProducesProblems(StatusCodes.Status404NotFound);
+
+        MapOperation(api, "pause", nameof(PauseRollout), PauseRollout, "Holds the rollout where it is (pause timers keep running).");
+        MapOperation(api, "resume", nameof(ResumeRollout), ResumeRollout, "Releases a hold (an operator's pause, or an inconclusive analysis, which runs again).");
+        MapOperation(api, "promote", nameof(PromoteRollout), PromoteRollout, "Skips the current step (ends a pause, skips an analysis).");
+        MapOperation(api, "promote-full", nameof(PromoteRolloutFull), PromoteRolloutFull, "Skips every remaining step: the canary revision becomes stable.");
+        MapOperation(api, "abort", nameof(AbortRollout), AbortRollout, "Canary weight 0 at once (published before the call returns); the stable revision keeps serving.");
+        MapOperation(api, "retry", nameof(RetryRollout), RetryRollout, "Starts an aborted rollout over from its first step.");
+
+        api.MapPost("/undo", Undo)
+            .WithName(nameof(Undo))
+            .WithSummary("Re-applies an earlier revision on the stable track (the previous stable revision when the body names none).")
+            .WithDescription("If-Match (optional) is the agent's route ETag. Refused (409) while a rollout is active. Returns the RolledBack rollout.")
+            .RequireAuthorization(AuthPolicies.Operator)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+                StatusCodes.Status412PreconditionFailed);
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<RolloutSummary>>, ProblemHttpResult>> ListRollouts(
+        string agent, int? limit, AgentQueries agents, RolloutQueries rollouts, CancellationToken cancellationToken)
+    {
+        if (await agents.GetAsync(agent, cancellationToken) is null)
+        {
+            return ApiResults.Problem(OperationError.AgentNotFound(agent));
+        }
+
+        return TypedResults.Ok(await rollouts.ListAsync(agent, limit ?? DefaultHistory, cancellationToken));
+    }
+
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> GetRollout(
+        string agent, long id, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
+        StatusAsync(agent, id, rollouts, response, cancellationToken);
+
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> GetCurrentRollout(
+        string agent, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
+        StatusAsync(agent, id: null, rollouts, response, cancellationToken);
+
+    public static async Task<Results<Created<RolloutStatus>, ProblemHttpResult>> StartRollout(
+        string agent,
+        StartRolloutRequest request,
+        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
+        ClaimsPrincipal user,
+        RolloutEngine engine,
+        RolloutQueries rollouts,
+        HttpResponse response,
+        CancellationToken cancellationToken)
+    {
+        if (!Precondition.TryParse(ifMatch, out var precondition))
+        {
+            return ApiResults.InvalidIfMatch();
+        }
+
+        var outcome = await engine.StartAsync(agent, request.Revision, request.Steps, request.Reason, precondition, Actor.Of(user), cancellationToken);
+        if (outcome.Error is { } error)
+        {
+            return ApiResults.Problem(error);
+        }
+
+        var status = await rollouts.StatusAsync(outcome.Value!, cancellationToken);
+        ApiResults.SetETag(response, status.Version);
+        return TypedResults.Created($"/api/agents/{Uri.EscapeDataString(agent)}/rollouts/{status.Id}", status);
+    }
+
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PauseRollout(
+        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
+        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
+        OperateAsync(engine.PauseAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> ResumeRollout(
+        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
+        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
+        OperateAsync(engine.ResumeAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PromoteRollout(
+        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
+        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
+        OperateAsync(engine.PromoteAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PromoteRolloutFull(
+        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
+        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
+        OperateAsync(engine.PromoteFullAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> AbortRollout(
+        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
+        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
+        OperateAsync(engine.AbortAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> RetryRollout(
+        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
+        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
+        OperateAsync(engine.RetryAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+
+    public static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> Undo(
+        string agent,
+        UndoRequest? request,
+        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
+        ClaimsPrincipal user,
+        RolloutEngine engine,
+        RolloutQueries rollouts,
+        HttpResponse response,
+        CancellationToken cancellationToken)
+    {
+        if (!Precondition.TryParse(ifMatch, out var precondition))
+        {
+            return ApiResults.InvalidIfMatch();
+        }
+
+        var outcome = await engine.UndoAsync(agent, request?.Revision, request?.Reason, precondition, Actor.Of(user), cancellationToken);
+        return await RespondAsync(outcome, rollouts, response, cancellationToken);
+    }
+
+    private static RouteHandlerBuilder MapOperation(RouteGroupBuilder api, string operation, string name, Delegate handler, string summary) =>
+        api.MapPost($"/rollout/{operation}", handler)
+            .WithName(name)
+            .WithSummary(summary)
+            .WithDescription("Acts on the newest rollout. If-Match (optional) is the rollout's ETag (its version); returns the new status and ETag.")
+            .RequireAuthorization(AuthPolicies.Operator)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+                StatusCodes.Status412PreconditionFailed);
+
+    private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> OperateAsync(
+        Operation operation, string agent, OperationRequest? request, string? ifMatch, ClaimsPrincipal user,
+        RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (!Precondition.TryParse(ifMatch, out var precondition))
+        {
+            return ApiResults.InvalidIfMatch();
+        }
+
+        var outcome = await operation(agent, request?.Reason, precondition, Actor.Of(user), cancellationToken);
+        return await RespondAsync(outcome, rollouts, response, cancellationToken);
+    }
+
+    private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> RespondAsync(
+        Outcome<RolloutRecord> outcome, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (outcome.Error is { } error)
+        {
+            return ApiResults.Problem(error);
+        }
+
+        var status = await rollouts.StatusAsync(outcome.Value!, cancellationToken);
+        ApiResults.SetETag(response, status.Version);
+        return TypedResults.Ok(status);
+    }
+
+    private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> StatusAsync(
+        string agent, long? id, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken)
+    {
+        var status = await rollouts.StatusAsync(agent, id, cancellationToken);
+        if (status is null)
+        {
+            return ApiResults.Problem(new OperationError(ErrorKind.NotFound, "No rollout",
+                id is null ? $"Agent '{agent}' has no rollout yet." : $"Agent '{agent}' has no rollout {id}."));
+        }
+
+        ApiResults.SetETag(response, status.Version);
+        return TypedResults.Ok(status);
+    }
+}

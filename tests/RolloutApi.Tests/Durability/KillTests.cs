@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Net;
+using RolloutApi.Rollouts;
+using RolloutApi.Storage;
+using RolloutApi.Tests.Infrastructure;
+using ServiceDefaults.Contracts;
+using Xunit.Abstractions;
+
+namespace RolloutApi.Tests.Durability;
+
+/// <summary>
+/// A real RolloutApi process drives rollouts with short pauses; the test SIGKILLs it at seeded random points, reads what it
+/// left in SQLite, restarts it, and checks that it resumes where it stood: persisted step and pause start unchanged, the
+/// routing weight matching the rollout, and an audit chain with no lost or doubled transition.
+/// </summary>
+public sealed class KillTests(ITestOutputHelper output)
+{
+    private const int Seed = 7_2026;
+    private const int Iterations = 50;
+    private const string AgentPath = $"/api/agents/{RolloutApiFactory.Agent}";
+    private static readonly TimeSpan StartupBudget = TimeSpan.FromSeconds(60);
+
+    /// <summary>Short pauses, an analysis and a final bake: a rollout takes ~5 s, so kills land in every kind of step.</summary>
+    private static readonly string Steps = """
+        [{"setWeight": 100}, {"pause": {"durationSeconds": 1}}, {"setWeight": 1000}, {"analysis": {}}, {"pause": {"durationSeconds": 2}},
+         {"setWeight": 5000}, {"pause": {"durationSeconds": 1}}, {"setWeight": 10000}, {"pause": {"durationSeconds": 1}}]
+        """;
+
+    private static readonly Dictionary<string, string?> Settings = new()
+    {
+        ["RolloutApi:ReconcileInterval"] = "00:00:00.250",
+        ["RolloutApi:RevisionHistoryLimit"] = "5",
+    };
+
+    [Fact]
+    public async Task Rollouts_resume_exactly_where_a_SIGKILL_left_them()
+    {
+        var directory = TestPaths.NewTempDirectory();
+        var database = Path.Combine(directory, "kill.db");
+        var random = new Random(Seed);
+        var clock = Stopwatch.StartNew();
+        var started = 0;
+        var kills = new Dictionary<string, int>();
+        PersistedRollout? persisted = null;
+        try
+        {
+            for (var i = 0; i < Iterations; i++)
+            {
+                using var process = RolloutApiProcess.Start(database, Settings);
+                if (random.Next(8) == 0)
+                {
+                    // Kill during start-up: migration, registration or the reconciler's first pass.
+                    await Task.Delay(TimeSpan.FromMilliseconds(random.Next(50, 600)));
+                    Count(kills, "start-up");
+                }
+                else
+                {
+                    await process.WaitReadyAsync(StartupBudget);
+                    using var client = process.CreateClient();
+                    if (persisted is not null)
+                    {
+                        await AssertResumedAsync(client, persisted);
+                    }
+
+                    started += await EnsureRolloutAsync(client, i);
+                    Count(kills, await DisturbAsync(client, random));
+
+                    // The kill point: a random moment in the rollout's life (the stimulus, not synchronisation).
+                    await Task.Delay(TimeSpan.FromMilliseconds(random.Next(0, 600)));
+                }
+
+                await process.KillAsync();
+                var state = await PersistedState.ReadAsync(database);
+                var problems = state.Problems();
+                Assert.True(problems.Count == 0, $"after kill {i}: {string.Join("; ", problems)}\n{process.Output}");
+                persisted = state.Active;
+            }
+
+            // One last life: let the last rollout finish, then everything must add up.
+            using (var final = RolloutApiProcess.Start(database, Settings))
+            {
+                await final.WaitReadyAsync(StartupBudget);
+                using var client = final.CreateClient();
+                if (persisted is not null)
+                {
+                    await AssertResumedAsync(client, persisted);
+                }
+
+                var done = await Deadline.PollAsync(() => StatusAsync(client), s => s is null || !s.State.IsActive(), TimeSpan.FromSeconds(60), "the last rollout to finish");
+                var table = await (await client.GetAsync(RolloutApiPaths.Routing).WaitAsync(Deadline.Request)).ReadAsync<RoutingTable>();
+                Assert.Equal(0, table.Find(RolloutApiFactory.Agent)!.Weight);
+                if (done?.State == RolloutState.Promoted)
+                {
+                    Assert.Equal(done.ToRevision!.Version, table.Find(RolloutApiFactory.Agent)!.Stable.Version);
+                }
+
+                await final.KillAsync();
+            }
+
+            var end = await PersistedState.ReadAsync(database);
+            Assert.Empty(end.Problems());
+            var promoted = end.Rollouts.Count(r => r.State == RolloutState.Promoted);
+            output.WriteLine($"{Iterations} kills in {clock.Elapsed.TotalSeconds:0.0}s; rollouts started {started}, promoted {promoted}, " +
+                $"audit entries {end.Audit.Count}; kills: {string.Join(", ", kills.Select(k => $"{k.Key} x{k.Value}"))}");
+            Assert.True(promoted >= 3, $"only {promoted} rollouts completed; the test did not exercise whole rollouts");
+            Assert.True(end.Audit.Count(a => a.Action == TransitionActions.StepEntered) >= 50);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TestPaths.TryDelete(directory);
+        }
+    }
+
+    /// <summary>
+    /// Right after a restart: the rollout that was active is the same one, at the persisted version or later, and if it is still
+    /// at the persisted step, that step's start time (the pause timer) is the persisted one, not the restart time.
+    /// </summary>
+    private static async Task AssertResumedAsync(HttpClient client, PersistedRollout persisted)
+    {
+        var status = (await StatusAsync(client))!;
+        Assert.True(status.Id >= persisted.Id);
+        if (status.Id != persisted.Id)
+        {
+            return;
+        }
+
+        Assert.True(status.Version >= persisted.Version, $"version went back from {persisted.Version} to {status.Version}");
+        if (status.CurrentStepIndex == persisted.Step)
+        {
+            Assert.Equal(persisted.StepStartedAt, status.StepStartedAt);
+        }
+        else
+        {
+            Assert.True(status.CurrentStepIndex > persisted.Step || status.CurrentStepIndex == RolloutRecord.Preparing || !status.State.IsActive(),
+                $"step went back from {persisted.Step} to {status.CurrentStepIndex}");
+        }
+    }
+
+    /// <summary>Starts a rollout to a fresh revision unless one is active. Returns 1 if it started one.</summary>
+    private static async Task<int> EnsureRolloutAsync(HttpClient client, int iteration)
+    {
+        if (await StatusAsync(client) is { } status && status.State.IsActive())
+        {
+            return 0;
+        }
+
+        using var revision = await client.PostAsync($"{AgentPath}/revisions", Json.Body($$"""{"version": "2.{{iteration}}.0"}""")).WaitAsync(Deadline.Request);
+        Assert.Equal(HttpStatusCode.Created, revision.StatusCode);
+        var number = (await revision.ReadAsync<RevisionView>()).Number;
+        using var rollout = await client.PostAsync($"{AgentPath}/rollouts", Json.Body($$"""{"revision": {{number}}, "steps": {{Steps}}}"""))
+            .WaitAsync(Deadline.Request);
+        Assert.Equal(HttpStatusCode.Created, rollout.StatusCode);
+        return 1;
+    }
+
+    /// <summary>Sometimes an operator acts too, so that kills also land around operator transitions.</summary>
+    private static async Task<string> DisturbAsync(HttpClient client, Random random)
+    {
+        var roll = random.Next(100);
+        string[] operations = roll switch
+        {
+            < 10 => ["pause", "resume"],
+            < 15 => ["abort", "retry"],
+            < 20 => ["promote"],
+            _ => [],
+        };
+        foreach (var operation in operations)
+        {
+            using var response = await client.PostAsync($"{AgentPath}/rollout/{operation}", null).WaitAsync(Deadline.Request);
+            // 409 is fine: the rollout may have moved on (e.g. finished) between the two calls.
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, $"{operation}: {response.StatusCode}");
+        }
+
+        return operations.Length == 0 ? "reconciler only" : string.Join("+", operations);
+    }
+
+    private static async Task<RolloutStatus?> StatusAsync(HttpClient client)
+    {
+        using var response = await client.GetAsync($"{AgentPath}/rollout").WaitAsync(Deadline.Request);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await response.ReadAsync<RolloutStatus>();
+    }
+
+    private static void Count(Dictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
+}
