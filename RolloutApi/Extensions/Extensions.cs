@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RolloutApi.Auth;
 using RolloutApi.Drivers;
+using RolloutApi.Drivers.Kubernetes;
 using RolloutApi.Hosting;
 using RolloutApi.Http;
 using RolloutApi.Rollouts;
@@ -35,6 +36,8 @@ public static class Extensions
         services.AddStorage();
         services.AddRouting();
         services.AddTrackDrivers();
+        // Registered always, chosen only by Drivers:Track=kubernetes; its client is built on first use.
+        services.AddKubernetesTrackDriver(builder.Configuration);
         services.AddRollouts();
         services.AddHttpApi();
         return builder;
