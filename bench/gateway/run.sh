@@ -5,11 +5,17 @@
 #
 #   bench/gateway/run.sh                      # defaults below
 #   DURATION=10s CONNECTIONS=64 ROUNDS=3 bench/gateway/run.sh
+#   GATEWAY_ENV="OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01" bench/gateway/run.sh
+#
+# The gateway gets one long warm-up first (GATEWAY_WARMUP): tiered compilation with dynamic PGO needs tens of
+# seconds of traffic on 2 busy cores before the code is final, and measuring earlier measures the JIT.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-5s}
+GATEWAY_WARMUP=${GATEWAY_WARMUP:-30s}
+GATEWAY_ENV=${GATEWAY_ENV:-}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
@@ -60,6 +66,7 @@ start gateway env \
   Gateway__Stable__Version=1.0.0 Gateway__Canary__Version=1.1.0 \
   services__agent-stable__http__0="http://127.0.0.1:$STABLE_PORT" \
   services__agent-canary__http__0="http://127.0.0.1:$CANARY_PORT" \
+  $GATEWAY_ENV \
   dotnet "$OUT/gateway/Gateway.dll" --contentRoot "$OUT/gateway"
 wait_for "gateway" http_ok "http://127.0.0.1:$GATEWAY_PORT/health"
 wait_for "gateway routing weight $WEIGHT" sh -c "curl -fsS http://127.0.0.1:$GATEWAY_PORT/gateway/routing | grep -q '\"weight\":$WEIGHT,'"
@@ -83,12 +90,16 @@ measure() { # name url → appends "name rps p50 p99 errors" to results
 }
 
 : >"$OUT/results.txt"
-echo "bench: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up), $ROUNDS rounds, canary weight $WEIGHT bp, $(nproc) cores"
+echo "bench: gateway warm-up $GATEWAY_WARMUP${GATEWAY_ENV:+ (env: $GATEWAY_ENV)}"
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$GATEWAY_WARMUP" "http://127.0.0.1:$GATEWAY_PORT/" >/dev/null
+echo "bench: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up each), $ROUNDS rounds, canary weight $WEIGHT bp, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+declare -A url=([direct]="http://127.0.0.1:$STABLE_PORT/" [nginx]="http://127.0.0.1:$NGINX_PORT/" [gateway]="http://127.0.0.1:$GATEWAY_PORT/")
+order=(direct nginx gateway)
 for round in $(seq 1 "$ROUNDS"); do
-  measure direct  "http://127.0.0.1:$STABLE_PORT/"
-  measure nginx   "http://127.0.0.1:$NGINX_PORT/"
-  measure gateway "http://127.0.0.1:$GATEWAY_PORT/"
+  # Rotate the order each round so that drift in the machine's load does not always favour the same contender.
+  for i in 0 1 2; do name=${order[$(( (i + round - 1) % 3 ))]}; measure "$name" "${url[$name]}"; done
 done
+echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Medians over the rounds, then the ratios the README reports.
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
