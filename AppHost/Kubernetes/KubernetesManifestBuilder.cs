@@ -74,7 +74,7 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
             };
 
             var labels = LabelsFor(service);
-            var environment = EnvironmentFor(service, isRolloutApi);
+            var environment = EnvironmentFor(service, isRolloutApi, services);
 
             manifest.Add(service.Name, BuildConfigMap(service, labels, environment.Configuration));
             if (environment.Secrets.Count > 0)
@@ -160,7 +160,7 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
     /// part of the revision, so it sits on the container beside the image, where the track driver's one patch of
     /// the Deployment (it may patch Deployments, not ConfigMaps) changes both and rolls the pods.
     /// </summary>
-    private ServiceEnvironment EnvironmentFor(PublishedService service, bool isRolloutApi)
+    private ServiceEnvironment EnvironmentFor(PublishedService service, bool isRolloutApi, IReadOnlyList<PublishedService> services)
     {
         var configuration = new SortedDictionary<string, string>(service.Configuration.ToDictionary(), StringComparer.Ordinal);
         var secrets = new SortedDictionary<string, string>(service.Secrets.ToDictionary(), StringComparer.Ordinal);
@@ -188,6 +188,15 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
         {
             Set(EnvironmentNames.DatabasePath, $"{DataMountPath}/{DatabaseFileName}");
             Set(EnvironmentNames.TrackDriver, "kubernetes");
+
+            // RolloutApi seeds revision 1 from the stable track: it must name the image the stable Deployment already
+            // runs, or the first reconcile would patch stable to a tag nobody pushed.
+            foreach (var agent in services.Where(s => s.Agent?.Track == Tracks.Stable))
+            {
+                var image = images.For(agent.ProjectName);
+                Set($"Agents__{agent.Agent!.AgentName}__Image", image[..image.LastIndexOf(':')]);
+                Set($"Agents__{agent.Agent.AgentName}__Stable__ImageTag", images.Tag);
+            }
         }
 
         var revision = new SortedDictionary<string, string>(StringComparer.Ordinal);

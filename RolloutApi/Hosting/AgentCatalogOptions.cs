@@ -27,6 +27,15 @@ public sealed class TrackOptions
     public string Destination { get; set; } = "";
 
     public string Version { get; set; } = "";
+
+    /// <summary>
+    /// The image tag the track runs when RolloutApi first starts (seeds revision 1 on the stable track); defaults to
+    /// <see cref="Version"/>. The Kubernetes publisher sets it to the published image tag, so that the first reconcile
+    /// finds the stable Deployment already on revision 1 instead of patching it to a tag that may not exist.
+    /// </summary>
+    public string? ImageTag { get; set; }
+
+    internal string SeedImageTag => string.IsNullOrWhiteSpace(ImageTag) ? Version : ImageTag;
 }
 
 /// <summary>Refuses at start a catalog the routing table could not represent.</summary>
@@ -45,9 +54,10 @@ internal sealed partial class AgentCatalogOptionsValidator : IValidateOptions<Ag
 
             ValidateTrack(failures, $"{prefix}:Stable", settings.Stable);
             ValidateTrack(failures, $"{prefix}:Canary", settings.Canary);
-            if (!RevisionRules.IsValidImageTag(settings.Stable.Version, out var reason))
+            if (!RevisionRules.IsValidImageTag(settings.Stable.SeedImageTag, out var reason))
             {
-                failures.Add($"{prefix}:Stable:Version seeds revision 1's image tag: {reason}");
+                var key = string.IsNullOrWhiteSpace(settings.Stable.ImageTag) ? "Version" : "ImageTag";
+                failures.Add($"{prefix}:Stable:{key} seeds revision 1's image tag: {reason}");
             }
 
             if (settings.Image is { Length: > 0 } image && !ImageRepository().IsMatch(image))

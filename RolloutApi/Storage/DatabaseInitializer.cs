@@ -49,7 +49,7 @@ public sealed partial class DatabaseInitializer(
                 name, settings.Stable.Destination, settings.Canary.Destination, settings.Canary.Version, image,
                 StableRevision: 1, LastRevision: 1, Weight: 0, RouteRevision: 0, work.Now), cancellationToken);
             await agents.InsertRevisionAsync(work, new RevisionRecord(
-                name, 1, settings.Stable.Version, settings.Stable.Version, work.Now, SystemActors.Configuration), cancellationToken);
+                name, 1, settings.Stable.Version, settings.Stable.SeedImageTag, work.Now, SystemActors.Configuration), cancellationToken);
             await writer.ApplyAsync(work, name, before: null, cancellationToken);
             await recorder.RecordAsync(work, new Transition(
                 name, TransitionActions.AgentRegistered, SystemActors.Configuration,

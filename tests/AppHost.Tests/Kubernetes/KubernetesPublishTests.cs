@@ -161,6 +161,15 @@ public sealed class KubernetesPublishTests(DefaultPublishFixture fixture) : ICla
     }
 
     [Fact]
+    public void RolloutApiSeedsRevisionOneWithTheImageTheStableDeploymentRuns()
+    {
+        var config = Manifests.Single<V1ConfigMap>(ConfigMapName(ResourceNames.RolloutApi)).Data;
+        var stableImage = Manifests.ContainerOf(ResourceNames.AgentStable).Image;
+
+        Assert.Equal(stableImage, $"{config[$"Agents__{ResourceNames.DefaultAgent}__Image"]}:{config[$"Agents__{ResourceNames.DefaultAgent}__Stable__ImageTag"]}");
+    }
+
+    [Fact]
     public void ImagesComeFromTheRegistryAndTagParametersAndNeverUseLatest()
     {
         Assert.Equal($"{AppHostPublish.Registry}/rolloutapi:{AppHostPublish.Tag}", Manifests.ContainerOf(ResourceNames.RolloutApi).Image);
