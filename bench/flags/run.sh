@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Kill-switch propagation under load. A real RolloutApi (temporary SQLite file, API keys from the environment) and several
+# real AgentWorker instances (stable and canary tracks, last-known cache in a temporary folder) on 127.0.0.1; the stable
+# revision ships EnrichedOutput on. Every instance is kept busy by closed-loop clients while the flag's kill switch is
+# flipped FLIPS times (kill, restore, kill, ...). Per flip: the time from the kill call returning until EVERY instance has
+# answered a request sent after that moment with the new behaviour ("basic" after a kill, "enriched" after a restore).
+# Prints p50/p95/p99/max (goal: p99 < 100 ms) and writes every flip to bench/out/flags/flips.csv. Rerunnable; bounded
+# (a few seconds of flips after the Release build; every wait has a deadline).
+#
+#   bench/flags/run.sh
+#   FLIPS=400 STABLE_INSTANCES=3 CANARY_INSTANCES=1 LOAD=4 bench/flags/run.sh
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT="$ROOT/bench/out/flags"
+FLIPS=${FLIPS:-200}
+WARMUP=${WARMUP:-10}
+STABLE_INSTANCES=${STABLE_INSTANCES:-2}
+CANARY_INSTANCES=${CANARY_INSTANCES:-1}
+LOAD=${LOAD:-2}                 # closed-loop clients per instance, besides the probes
+TIMEOUT_MS=${TIMEOUT_MS:-5000}  # a flip that takes longer counts as failed
+API_PORT=${API_PORT:-18181}
+AGENT_BASE_PORT=${AGENT_BASE_PORT:-18190}
+AGENT=agent-worker
+OPERATOR_KEY="bench-operator-$$-$RANDOM"
+VIEWER_KEY="bench-viewer-$$-$RANDOM"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ASPNETCORE_ENVIRONMENT=Production
+mkdir -p "$OUT"
+STARTED_PIDS=()
+
+start() { # name, command...; logs to $OUT/<name>.log; the pid is recorded for stop_all
+  local name=$1; shift
+  "$@" >"$OUT/$name.log" 2>&1 &
+  STARTED_PIDS+=($!)
+}
+
+stop_all() { # only the processes this script started, by pid
+  for pid in "${STARTED_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [ -n "$pid" ] && for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+  STARTED_PIDS=()
+}
+trap stop_all EXIT INT TERM
+
+wait_for() { # description, command...: polls for up to 60 s
+  local what=$1; shift
+  for _ in $(seq 1 600); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "bench: timed out waiting for $what (logs in $OUT)" >&2; exit 1
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$@"; }
+
+publish() { # project dir, output dir
+  dotnet publish "$ROOT/$1" -c Release -o "$2" -v q --nologo >"$OUT/publish-$(basename "$1").log" 2>&1 \
+    || { cat "$OUT/publish-$(basename "$1").log"; echo "bench: publish $1 failed" >&2; exit 1; }
+}
+
+echo "bench: building (Release)"
+publish RolloutApi "$OUT/rollout-api"
+publish AgentWorker "$OUT/agent-worker"
+publish bench/flags/FlagsBench "$OUT/bench"
+
+rm -rf "$OUT/data" "$OUT/cache"
+mkdir -p "$OUT/data" "$OUT/cache"
+first_stable="http://127.0.0.1:$AGENT_BASE_PORT"
+first_canary="http://127.0.0.1:$((AGENT_BASE_PORT + STABLE_INSTANCES))"
+api_env=(
+  ASPNETCORE_URLS="http://127.0.0.1:$API_PORT"
+  RolloutApi__DatabasePath="$OUT/data/rollout-api.db"
+  Auth__ApiKeys__bench-operator__Key="$OPERATOR_KEY" Auth__ApiKeys__bench-operator__Role=operator
+  Auth__ApiKeys__bench-viewer__Key="$VIEWER_KEY" Auth__ApiKeys__bench-viewer__Role=viewer
+  Agents__${AGENT}__Stable__Destination="$first_stable" Agents__${AGENT}__Stable__Version=1.0.0
+  Agents__${AGENT}__Canary__Destination="$first_canary" Agents__${AGENT}__Canary__Version=1.1.0
+  Logging__LogLevel__Default=Warning
+)
+flags_served() { http_ok -H "X-Api-Key: $VIEWER_KEY" "http://127.0.0.1:$API_PORT/api/agents/$AGENT/flags?track=stable"; }
+
+# The real RolloutApi when its Program.cs maps the flags feature; until then the same wiring plus AddFlagsFeature/MapFlagsApi.
+start rollout-api env "${api_env[@]}" dotnet "$OUT/rollout-api/RolloutApi.dll" --contentRoot "$OUT/rollout-api"
+wait_for "rollout-api" http_ok "http://127.0.0.1:$API_PORT/health"
+if flags_served; then
+  host="RolloutApi.dll"
+else
+  stop_all
+  start rollout-api env "${api_env[@]}" dotnet "$OUT/bench/FlagsBench.dll" rollout-api --contentRoot "$OUT/bench"
+  wait_for "rollout-api (FlagsBench host)" http_ok "http://127.0.0.1:$API_PORT/health"
+  wait_for "flag endpoints" flags_served
+  host="FlagsBench rollout-api (RolloutApi's wiring + AddFlagsFeature/MapFlagsApi; Program.cs does not map flags yet)"
+fi
+
+agents=()
+port=$AGENT_BASE_PORT
+for track in stable canary; do
+  count=$([ "$track" = stable ] && echo "$STABLE_INSTANCES" || echo "$CANARY_INSTANCES")
+  version=$([ "$track" = stable ] && echo 1.0.0 || echo 1.1.0)
+  for i in $(seq 1 "$count"); do
+    start "agent-$track-$i" env \
+      ASPNETCORE_URLS="http://127.0.0.1:$port" \
+      Agent__Name=$AGENT Agent__Track="$track" Agent__Version="$version" \
+      Flags__RolloutApi="http://127.0.0.1:$API_PORT" Flags__ApiKey="$VIEWER_KEY" \
+      Flags__CachePath="$OUT/cache/$track-$i.json" \
+      Logging__LogLevel__Default=Warning \
+      dotnet "$OUT/agent-worker/AgentWorker.dll" --contentRoot "$OUT/agent-worker"
+    agents+=("http://127.0.0.1:$port")
+    port=$((port + 1))
+  done
+done
+for url in "${agents[@]}"; do wait_for "agent $url" http_ok "$url/health"; done
+
+echo "bench: RolloutApi host: $host"
+echo "bench: $STABLE_INSTANCES stable + $CANARY_INSTANCES canary AgentWorker instances: ${agents[*]}"
+set +e
+timeout 600 dotnet "$OUT/bench/FlagsBench.dll" measure \
+  --api "http://127.0.0.1:$API_PORT" --operator-key "$OPERATOR_KEY" --viewer-key "$VIEWER_KEY" --agent "$AGENT" \
+  --agents "$(IFS=,; echo "${agents[*]}")" --flips "$FLIPS" --warmup "$WARMUP" --load "$LOAD" --timeout-ms "$TIMEOUT_MS" \
+  --out "$OUT/flips.csv" | tee "$OUT/results.txt"
+status=${PIPESTATUS[0]}
+set -e
+exit "$status"
