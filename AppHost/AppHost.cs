@@ -17,10 +17,10 @@ var rolloutApi = builder.AddProject<Projects.RolloutApi>(ResourceNames.RolloutAp
     .WithUrlForEndpoint("http", url => url.Url = "/scalar");
 
 var stable = builder.AddAgentTrack(ResourceNames.AgentStable, Tracks.Stable, stableVersion, rolloutApi, viewerKey)
-    .WithRolloutCommands(rolloutApi, operatorKey);
+    .WithRolloutCommands(Tracks.Stable, rolloutApi, operatorKey);
 
 var canary = builder.AddAgentTrack(ResourceNames.AgentCanary, Tracks.Canary, canaryVersion, rolloutApi, viewerKey)
-    .WithRolloutCommands(rolloutApi, operatorKey);
+    .WithRolloutCommands(Tracks.Canary, rolloutApi, operatorKey);
 
 builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithReference(stable).WithReference(canary).WithReference(rolloutApi)

@@ -12,9 +12,11 @@ public static class DashboardCommands
     public const string Promote = "rollout-promote";
     public const string Abort = "rollout-abort";
     public const string Undo = "rollout-undo";
+    public const string KillSwitch = "flags-kill-switch";
 
     public static IResourceBuilder<ProjectResource> WithRolloutCommands(
         this IResourceBuilder<ProjectResource> agentTrack,
+        string track,
         IResourceBuilder<ProjectResource> rolloutApi,
         IResourceBuilder<ParameterResource> operatorKey)
     {
@@ -27,7 +29,11 @@ public static class DashboardCommands
                 confirmation: "Abort the rollout? The canary stops receiving traffic at once.")
             .WithRolloutApiCommand(rolloutApi, operatorKey, Undo, "Undo to previous revision",
                 RolloutApiPaths.Undo(agent), "ArrowUndo",
-                confirmation: "Re-apply the previous revision on the stable track?");
+                confirmation: "Re-apply the previous revision on the stable track?")
+            .WithRolloutApiCommand(rolloutApi, operatorKey, KillSwitch, $"Kill switch: all flags off ({track})",
+                $"/api/agents/{Uri.EscapeDataString(agent)}/flags/kill", "Power",
+                confirmation: $"Turn every feature flag off on the {track} track? Agents see it within milliseconds.",
+                body: $$"""{"track":"{{track}}"}""");
     }
 
     /// <summary>A dashboard command that POSTs to a RolloutApi path with the operator key.</summary>
@@ -39,10 +45,11 @@ public static class DashboardCommands
         string displayName,
         string path,
         string icon,
-        string? confirmation) =>
-        resource.WithHttpCommand(path, displayName, commandName: name, commandOptions: new HttpCommandOptions
+        string? confirmation,
+        string body = "{}") =>
+        // The endpoint selector overload: the request goes to RolloutApi, not to the resource the button is on.
+        resource.WithHttpCommand(path, displayName, endpointSelector: () => rolloutApi.GetEndpoint("http"), commandName: name, commandOptions: new HttpCommandOptions
         {
-            EndpointSelector = () => rolloutApi.GetEndpoint("http"),
             Method = HttpMethod.Post,
             IconName = icon,
             ConfirmationMessage = confirmation,
@@ -50,7 +57,7 @@ public static class DashboardCommands
             {
                 var key = await operatorKey.Resource.GetValueAsync(context.CancellationToken);
                 context.Request.Headers.Add(AgentHeaders.ApiKey, key);
-                context.Request.Content ??= new StringContent("{}", MediaTypeHeaderValue.Parse("application/json"));
+                context.Request.Content ??= new StringContent(body, MediaTypeHeaderValue.Parse("application/json"));
             },
         });
 }

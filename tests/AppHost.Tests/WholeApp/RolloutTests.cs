@@ -98,6 +98,36 @@ public sealed class RolloutTests(AppFixture fixture)
         Assert.Equal(0, (await RoutingTests.GetAppliedRoutingAsync(gateway)).GetProperty("weight").GetInt32());
     }
 
+    [Fact]
+    public async Task The_dashboard_buttons_promote_and_abort_through_RolloutApi()
+    {
+        using var api = fixture.CreateOperatorClient();
+        using var gateway = fixture.CreateGatewayClient();
+        using var deadline = new CancellationTokenSource(AppFixture.RequestDeadline);
+        var revision = await CreateRevisionAsync(api, "1.1.0");
+        var steps = new object[] { new { pause = new { } }, new { setWeight = 2_000 }, new { pause = new { } } };
+        Assert.Equal(HttpStatusCode.Created, (await PostAsync(api, $"{AgentPath}/rollouts", new { revision, steps })).Status);
+        try
+        {
+            await WaitForRolloutAsync(api, r => r.GetProperty("currentStepIndex").GetInt32() == 0, "the first pause");
+
+            var promoted = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.AgentCanary, DashboardCommands.Promote, deadline.Token);
+            Assert.True(promoted.Success, promoted.Message);
+            await RoutingTests.WaitForGatewayWeightAsync(gateway, 2_000);
+
+            var aborted = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.AgentStable, DashboardCommands.Abort, deadline.Token);
+            Assert.True(aborted.Success, aborted.Message);
+            var rollout = await WaitForRolloutAsync(api, r => r.GetProperty("state").GetString() == "Aborted", "Aborted");
+            Assert.Equal(0, rollout.GetProperty("weight").GetInt32());
+            await RoutingTests.WaitForGatewayWeightAsync(gateway, 0);
+        }
+        finally
+        {
+            // Leave no active rollout behind for the other tests, whatever failed above.
+            using var cleanup = await api.PostAsJsonAsync($"{AgentPath}/rollout/abort", new { reason = "test cleanup" });
+        }
+    }
+
     /// <summary>The revision for <paramref name="version"/>: revisions are immutable, so an earlier test's is reused.</summary>
     private static async Task<int> CreateRevisionAsync(HttpClient api, string version)
     {
