@@ -1,5 +1,6 @@
 using RolloutApi.Apis;
 using RolloutApi.Extensions;
+using RolloutApi.Flags;
 using RolloutApi.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,7 @@ app.MapRoutingApi();
 app.MapAgentsApi();
 app.MapRevisionsApi();
 app.MapRolloutsApi();
+app.MapFlagsApi();
 app.MapAuditApi();
 app.MapApiDocumentation();
 app.MapDefaultEndpoints();

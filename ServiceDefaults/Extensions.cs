@@ -25,6 +25,9 @@ public static class Extensions
     public const string LiveTag = "live";
 
     /// <summary>Meters every service exports besides the framework's own; services add theirs by name.</summary>
+    /// <summary>The names under which the OTLP exporter asks IHttpClientFactory for its clients.</summary>
+    private static readonly string[] OtlpExporterHttpClientNames = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
+
     private static readonly string[] FrameworkMeters =
     [
         "Microsoft.AspNetCore.Hosting",
@@ -111,6 +114,17 @@ public static class Extensions
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+
+            // The exporter takes its HttpClients from the factory, so the resilience defaults below would apply to it
+            // too: retries with backoff turned a collector that is down into a 13-second flush on every shutdown
+            // (long enough for orchestrators to give up stopping the process). Telemetry export is best effort and
+            // has its own timeout; it opts out.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the documented opt-out; still marked experimental in 10.x.
+            foreach (var exporterClient in OtlpExporterHttpClientNames)
+            {
+                builder.Services.AddHttpClient(exporterClient).RemoveAllResilienceHandlers();
+            }
+#pragma warning restore EXTEXP0001
         }
 
         return builder;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using RolloutApi.Auth;
 using RolloutApi.Drivers;
 using RolloutApi.Drivers.Kubernetes;
+using RolloutApi.Flags;
 using RolloutApi.Hosting;
 using RolloutApi.Http;
 using RolloutApi.Rollouts;
@@ -38,6 +39,7 @@ public static class Extensions
         services.AddTrackDrivers();
         // Registered always, chosen only by Drivers:Track=kubernetes; its client is built on first use.
         services.AddKubernetesTrackDriver(builder.Configuration);
+        services.AddFlagsFeature();
         services.AddRollouts();
         services.AddHttpApi();
         return builder;

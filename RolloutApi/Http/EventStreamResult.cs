@@ -26,7 +26,11 @@ public sealed class EventStreamResult<T>(IAsyncEnumerable<T> items, string event
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
-        var cancellationToken = httpContext.RequestAborted;
+        // A stream never ends by itself, so a graceful shutdown must end it: otherwise Kestrel waits out its whole
+        // shutdown timeout for every connected gateway and agent (which then reconnect to the next instance).
+        var stopping = httpContext.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted, stopping);
+        var cancellationToken = ending.Token;
         var json = httpContext.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = ContentType;
@@ -73,7 +77,7 @@ public sealed class EventStreamResult<T>(IAsyncEnumerable<T> items, string event
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The client went away: the normal end of a stream.
+            // The client went away, or the service is stopping: the normal ends of a stream.
         }
         finally
         {
