@@ -53,8 +53,10 @@ public static class AgentAspireResourceExtensions
             .WithEnvironment("Agent__Track", track)
             .WithEnvironment("Agent__Version", version)
             .WithEnvironment("Flags__ApiKey", viewerKey)
+            // No WaitFor(rolloutApi): an agent must start (and restart) while RolloutApi is down, serving its last-known
+            // flags, as it would on Kubernetes. Its readiness still waits for the first flag snapshot (or a timeout),
+            // so on a normal start the agents turn healthy after RolloutApi.
             .WithReference(rolloutApi)
-            .WaitFor(rolloutApi)
             .WithHttpHealthCheck("/health");
 
     /// <summary>Gives RolloutApi an operator key and a viewer key (roles as RolloutApi's <c>Auth:ApiKeys</c> expects).</summary>

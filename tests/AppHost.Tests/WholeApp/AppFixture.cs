@@ -42,6 +42,16 @@ public sealed class AppFixture : IAsyncLifetime
             resilience.CircuitBreaker.SamplingDuration = RequestDeadline * 2;
         }));
 
+        // The dashboard is off, so nothing listens at the OTLP endpoint Aspire hands the services; their exporters
+        // would retry in memory and make every stop (the tests stop and restart resources) take 15 s or more.
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            project.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
+            {
+                context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+            }));
+        }
+
         App = await builder.BuildAsync(cts.Token);
         await App.StartAsync(cts.Token);
 

@@ -83,7 +83,8 @@ public sealed class FlagTests(AppFixture fixture)
         await EnableFlagEverywhereAsync(api);
         await WaitForBehaviourAsync(gateway, Tracks.Canary, Enriched);
 
-        await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.RolloutApi, KnownResourceCommands.StopCommand, deadline.Token);
+        var stopped = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.RolloutApi, KnownResourceCommands.StopCommand, deadline.Token);
+        Assert.True(stopped.Success, stopped.Message);
         try
         {
             Assert.Equal(Enriched, await SendAsync(gateway, Tracks.Canary));

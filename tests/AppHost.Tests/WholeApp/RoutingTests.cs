@@ -85,7 +85,8 @@ public sealed class RoutingTests(AppFixture fixture)
         await SetWeightAsync(api, 5_000);
         await WaitForGatewayWeightAsync(gateway, 5_000);
 
-        await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.RolloutApi, KnownResourceCommands.StopCommand, deadline.Token);
+        var stopped = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.RolloutApi, KnownResourceCommands.StopCommand, deadline.Token);
+        Assert.True(stopped.Success, stopped.Message);
         try
         {
             await WaitUntilAsync(async () => !(await GetAppliedRoutingAsync(gateway)).GetProperty("streamConnected").GetBoolean(),
