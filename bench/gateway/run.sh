@@ -6,6 +6,7 @@
 #   bench/gateway/run.sh                      # defaults below
 #   DURATION=10s CONNECTIONS=64 ROUNDS=3 bench/gateway/run.sh
 #   GATEWAY_ENV="OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01" bench/gateway/run.sh
+#   BACKEND=agentworker bench/gateway/run.sh  # the real AgentWorker as both tracks, wrk POSTs work items
 #
 # The gateway gets one long warm-up first (GATEWAY_WARMUP): tiered compilation with dynamic PGO needs tens of
 # seconds of traffic on 2 busy cores before the code is final, and measuring earlier measures the JIT.
@@ -19,7 +20,8 @@ GATEWAY_ENV=${GATEWAY_ENV:-}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
-WEIGHT=${WEIGHT:-1000}          # canary share in basis points, for both the gateway and nginx (10%)
+WEIGHT=${WEIGHT:-1000}
+BACKEND=${BACKEND:-static}      # static: two nginx static responders; agentworker: two real AgentWorker processes          # canary share in basis points, for both the gateway and nginx (10%)
 STABLE_PORT=18081 CANARY_PORT=18082 NGINX_PORT=18090 GATEWAY_PORT=18091 STUB_PORT=18095
 
 ensure_tools nginx wrk curl
@@ -27,7 +29,30 @@ echo "bench: building (Release)"
 publish Gateway "$OUT/gateway"
 publish bench/gateway/GatewayBench "$OUT/bench"
 
-start_nginx backends "$(backends_conf $STABLE_PORT $CANARY_PORT)"
+WRK_SCRIPT=()
+REQUEST_PATH=/
+if [ "$BACKEND" = agentworker ]; then
+  publish AgentWorker "$OUT/agent"
+  for track in stable canary; do
+    port=$STABLE_PORT version=1.0.0
+    [ $track = canary ] && port=$CANARY_PORT version=1.1.0
+    start agent-$track env ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
+      Agent__Name=agent-worker Agent__Track=$track Agent__Version=$version \
+      dotnet "$OUT/agent/AgentWorker.dll" --contentRoot "$OUT/agent"
+    [ $track = stable ] && BACKEND_PID=${STARTED_PIDS[-1]}
+    wait_for "agent-$track" http_ok "http://127.0.0.1:$port/health"
+  done
+  # One synchronous work item per request, as the whole-app tests send them.
+  cat >"$OUT/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"id":"item-1","kind":"text","payload":{"text":"hello from wrk"}}'
+LUA
+  WRK_SCRIPT=(-s "$OUT/post.lua")
+  REQUEST_PATH=/api/items
+else
+  start_nginx backends "$(backends_conf $STABLE_PORT $CANARY_PORT)"
+fi
 
 # nginx as the reference proxy: weighted split over the same backends, pooled keep-alive upstream connections.
 nginx_share=$(awk "BEGIN { printf \"%.2f\", $WEIGHT / 100 }")
@@ -68,32 +93,53 @@ start gateway env \
   services__agent-canary__http__0="http://127.0.0.1:$CANARY_PORT" \
   $GATEWAY_ENV \
   dotnet "$OUT/gateway/Gateway.dll" --contentRoot "$OUT/gateway"
+GATEWAY_PID=${STARTED_PIDS[-1]} # env execs dotnet, so this is the gateway's own PID
 wait_for "gateway" http_ok "http://127.0.0.1:$GATEWAY_PORT/health"
 wait_for "gateway routing weight $WEIGHT" sh -c "curl -fsS http://127.0.0.1:$GATEWAY_PORT/gateway/routing | grep -q '\"weight\":$WEIGHT,'"
-wait_for "nginx" http_ok "http://127.0.0.1:$NGINX_PORT/"
+wait_for "nginx" http_ok "http://127.0.0.1:$NGINX_PORT/health"
 
 to_ms() { # wrk latency (e.g. 812.00us, 1.20ms, 1.01s) in milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
-measure() { # name url → appends "name rps p50 p99 errors" to results
+# CPU time (user + system, clock ticks) of a contender's processes: the proxy for nginx and the gateway, the backend
+# nginx for "direct". Per request it is the machine-independent part of the comparison: it does not move with
+# whatever else the 2 cores are running, unlike req/s.
+cpu_ticks() {
+  local pids
+  case $1 in
+    gateway) pids=$GATEWAY_PID ;;
+    nginx) pids="$(cat "$OUT/nginx.pid") $(pgrep -P "$(cat "$OUT/nginx.pid")" | tr '\n' ' ')" ;;
+    direct)
+      if [ "$BACKEND" = agentworker ]; then pids=$BACKEND_PID
+      else pids="$(cat "$OUT/backends.pid") $(pgrep -P "$(cat "$OUT/backends.pid")" | tr '\n' ' ')"; fi ;;
+  esac
+  for pid in $pids; do awk '{ print $14 + $15 }' "/proc/$pid/stat"; done | awk '{ s += $1 } END { print s }'
+}
+
+measure() { # name url → appends "name rps p50 p99 cpu_us_per_request" to results
   local name=$1 url=$2 log="$OUT/wrk-$1-$round.txt"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$log"
-  local rps p50 p99 errors
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${WRK_SCRIPT[@]}" "$url" >/dev/null
+  local before after
+  before=$(cpu_ticks "$name")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${WRK_SCRIPT[@]}" "$url" >"$log"
+  after=$(cpu_ticks "$name")
+  local rps p50 p99 errors requests cpu
   rps=$(awk '/^Requests\/sec/ { print $2 }' "$log")
+  requests=$(awk '/requests in/ { print $1 }' "$log")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
+  cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   errors=$(awk '/Non-2xx|Socket errors/ { sub(/^ +/, ""); printf "%s; ", $0 }' "$log")
-  printf '%-8s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  %s\n' "$name" "$round" "$rps" "$p50" "$p99" "$errors"
-  echo "$name $rps $p50 $p99" >>"$OUT/results.txt"
+  printf '%-8s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req  %s\n' "$name" "$round" "$rps" "$p50" "$p99" "$cpu" "$errors"
+  echo "$name $rps $p50 $p99 $cpu" >>"$OUT/results.txt"
 }
 
 : >"$OUT/results.txt"
 echo "bench: gateway warm-up $GATEWAY_WARMUP${GATEWAY_ENV:+ (env: $GATEWAY_ENV)}"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$GATEWAY_WARMUP" "http://127.0.0.1:$GATEWAY_PORT/" >/dev/null
-echo "bench: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up each), $ROUNDS rounds, canary weight $WEIGHT bp, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A url=([direct]="http://127.0.0.1:$STABLE_PORT/" [nginx]="http://127.0.0.1:$NGINX_PORT/" [gateway]="http://127.0.0.1:$GATEWAY_PORT/")
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$GATEWAY_WARMUP" "${WRK_SCRIPT[@]}" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" >/dev/null
+echo "bench: backend $BACKEND, wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up each), $ROUNDS rounds, canary weight $WEIGHT bp, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+declare -A url=([direct]="http://127.0.0.1:$STABLE_PORT$REQUEST_PATH" [nginx]="http://127.0.0.1:$NGINX_PORT$REQUEST_PATH" [gateway]="http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH")
 order=(direct nginx gateway)
 for round in $(seq 1 "$ROUNDS"); do
   # Rotate the order each round so that drift in the machine's load does not always favour the same contender.
@@ -104,12 +150,14 @@ echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 # Medians over the rounds, then the ratios the README reports.
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$OUT/results.txt" | median; }
-printf '\n%-8s %12s %10s %10s\n' target "req/s" "p50 ms" "p99 ms"
+printf '\n%-8s %12s %10s %10s %14s\n' target "req/s" "p50 ms" "p99 ms" "cpu us/req"
 for name in direct nginx gateway; do
-  printf '%-8s %12.0f %10.3f %10.3f\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)"
+  printf '%-8s %12.0f %10.3f %10.3f %14.1f\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)" "$(col $name 5)"
 done
-awk -v g="$(col gateway 2)" -v n="$(col nginx 2)" -v d="$(col direct 2)" -v gp="$(col gateway 4)" -v np="$(col nginx 4)" 'BEGIN {
-  printf "\ngateway/nginx req/s: %.2fx   gateway/direct req/s: %.2fx   gateway p99 / nginx p99: %.2fx\n", g / n, g / d, gp / np }'
+awk -v g="$(col gateway 2)" -v n="$(col nginx 2)" -v d="$(col direct 2)" -v gp="$(col gateway 4)" -v np="$(col nginx 4)" \
+    -v gc="$(col gateway 5)" -v nc="$(col nginx 5)" 'BEGIN {
+  printf "\ngateway/nginx req/s: %.2fx   gateway/direct req/s: %.2fx   gateway p99 / nginx p99: %.2fx   gateway/nginx cpu per request: %.1fx\n",
+    g / n, g / d, gp / np, gc / nc }'
 
 # What the gateway itself saw: its per-track stats over the run (the split must match the weight).
 curl -fsS "http://127.0.0.1:$GATEWAY_PORT/gateway/stats?window=600" >"$OUT/gateway-stats.json"
