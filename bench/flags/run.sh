@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Kill-switch propagation under load. A real RolloutApi (temporary SQLite file, API keys from the environment) and several
 # real AgentWorker instances (stable and canary tracks, last-known cache in a temporary folder) on 127.0.0.1; the stable
-# revision ships EnrichedOutput on. Every instance is kept busy by closed-loop clients while the flag's kill switch is
-# flipped FLIPS times (kill, restore, kill, ...). Per flip: the time from the kill call returning until EVERY instance has
-# answered a request sent after that moment with the new behaviour ("basic" after a kill, "enriched" after a restore).
-# Prints p50/p95/p99/max (goal: p99 < 100 ms) and writes every flip to bench/out/flags/flips.csv. Rerunnable; bounded
-# (a few seconds of flips after the Release build; every wait has a deadline).
+# revision ships EnrichedOutput on. Every instance gets RATE requests/s (open loop) and LOAD closed-loop clients (LOAD>0
+# saturates the machine: a stress figure) while the flag's kill switch is flipped FLIPS times (kill, restore, kill, ...).
+# Per flip: the time from the kill call returning until EVERY instance has answered a request sent after that moment with
+# the new behaviour ("basic" after a kill, "enriched" after a restore); also when the snapshot reached a plain stream
+# subscriber, and whether any instance answered with the old behaviour after it had switched. Prints p50/p95/p99/max
+# (goal: p99 < 100 ms) and writes every flip to bench/out/flags/flips.csv. Rerunnable; bounded (a few seconds of flips
+# after the Release build; every wait has a deadline). Other work on the machine shows in the tails: the load average
+# before and after is printed with the numbers.
 #
 #   bench/flags/run.sh
-#   FLIPS=400 STABLE_INSTANCES=3 CANARY_INSTANCES=1 LOAD=4 bench/flags/run.sh
+#   FLIPS=400 STABLE_INSTANCES=3 CANARY_INSTANCES=1 RATE=200 bench/flags/run.sh
+#   LOAD=2 bench/flags/run.sh          # plus two closed-loop clients per instance: every core busy
+#   AGENT_ENV="DOTNET_gcServer=0" bench/flags/run.sh   # extra environment for every AgentWorker (API_ENV: RolloutApi)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,10 +22,13 @@ FLIPS=${FLIPS:-200}
 WARMUP=${WARMUP:-10}
 STABLE_INSTANCES=${STABLE_INSTANCES:-2}
 CANARY_INSTANCES=${CANARY_INSTANCES:-1}
-LOAD=${LOAD:-2}                 # closed-loop clients per instance, besides the probes
+RATE=${RATE:-100}               # open-loop requests per second per instance, besides the probes
+LOAD=${LOAD:-0}                 # closed-loop clients per instance (as fast as the instance answers)
 TIMEOUT_MS=${TIMEOUT_MS:-5000}  # a flip that takes longer counts as failed
 API_PORT=${API_PORT:-18181}
 AGENT_BASE_PORT=${AGENT_BASE_PORT:-18190}
+AGENT_ENV=${AGENT_ENV:-}
+API_ENV=${API_ENV:-}
 AGENT=agent-worker
 OPERATOR_KEY="bench-operator-$$-$RANDOM"
 VIEWER_KEY="bench-viewer-$$-$RANDOM"
@@ -74,7 +82,10 @@ api_env=(
   Agents__${AGENT}__Canary__Destination="$first_canary" Agents__${AGENT}__Canary__Version=1.1.0
   Logging__LogLevel__Default=Warning
 )
-flags_served() { http_ok -H "X-Api-Key: $VIEWER_KEY" "http://127.0.0.1:$API_PORT/api/agents/$AGENT/flags?track=stable"; }
+# shellcheck disable=SC2206 # word splitting is the point: AGENT_ENV/API_ENV hold NAME=value pairs
+api_env+=($API_ENV)
+agent_env=($AGENT_ENV)
+flags_served() { http_ok -H "X-Api-Key: $VIEWER_KEY" "http://127.0.0.1:$API_PORT/api/agents/$AGENT/flags?track=stable" 2>/dev/null; }
 
 # The real RolloutApi when its Program.cs maps the flags feature; until then the same wiring plus AddFlagsFeature/MapFlagsApi.
 start rollout-api env "${api_env[@]}" dotnet "$OUT/rollout-api/RolloutApi.dll" --contentRoot "$OUT/rollout-api"
@@ -100,7 +111,7 @@ for track in stable canary; do
       Agent__Name=$AGENT Agent__Track="$track" Agent__Version="$version" \
       Flags__RolloutApi="http://127.0.0.1:$API_PORT" Flags__ApiKey="$VIEWER_KEY" \
       Flags__CachePath="$OUT/cache/$track-$i.json" \
-      Logging__LogLevel__Default=Warning \
+      Logging__LogLevel__Default=Warning "${agent_env[@]}" \
       dotnet "$OUT/agent-worker/AgentWorker.dll" --contentRoot "$OUT/agent-worker"
     agents+=("http://127.0.0.1:$port")
     port=$((port + 1))
@@ -109,12 +120,13 @@ done
 for url in "${agents[@]}"; do wait_for "agent $url" http_ok "$url/health"; done
 
 echo "bench: RolloutApi host: $host"
-echo "bench: $STABLE_INSTANCES stable + $CANARY_INSTANCES canary AgentWorker instances: ${agents[*]}"
+echo "bench: $STABLE_INSTANCES stable + $CANARY_INSTANCES canary AgentWorker instances: ${agents[*]}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 set +e
 timeout 600 dotnet "$OUT/bench/FlagsBench.dll" measure \
   --api "http://127.0.0.1:$API_PORT" --operator-key "$OPERATOR_KEY" --viewer-key "$VIEWER_KEY" --agent "$AGENT" \
-  --agents "$(IFS=,; echo "${agents[*]}")" --flips "$FLIPS" --warmup "$WARMUP" --load "$LOAD" --timeout-ms "$TIMEOUT_MS" \
+  --agents "$(IFS=,; echo "${agents[*]}")" --flips "$FLIPS" --warmup "$WARMUP" --rate "$RATE" --load "$LOAD" --timeout-ms "$TIMEOUT_MS" \
   --out "$OUT/flips.csv" | tee "$OUT/results.txt"
 status=${PIPESTATUS[0]}
 set -e
+echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on this machine count too)"
 exit "$status"

@@ -15,7 +15,7 @@ internal static class BenchProgram
         Console.Error.WriteLine("""
             usage: FlagsBench rollout-api [ASP.NET Core arguments]
                    FlagsBench measure --api URL --operator-key K --viewer-key K --agents URL,URL,... [--agent NAME] [--flag NAME]
-                                      [--flips N] [--warmup N] [--load C] [--timeout-ms T] [--out FILE]
+                                      [--flips N] [--warmup N] [--rate R] [--load C] [--timeout-ms T] [--out FILE]
             """);
         return 2;
     }

@@ -10,8 +10,8 @@ using System.Text.Json;
 namespace FlagsBench;
 
 /// <summary>
-/// Kill-switch propagation under load. Gives the stable revision a flag set with the flag on, keeps every agent instance
-/// busy with closed-loop clients, then flips the flag's kill switch (kill, restore, kill, ...) and, for each flip, times
+/// Kill-switch propagation under load. Gives the stable revision a flag set with the flag on, sends every agent instance a
+/// steady stream of requests (open loop, a fixed rate each) and optionally closed-loop clients that keep it saturated, then flips the flag's kill switch (kill, restore, kill, ...) and, for each flip, times
 /// from the moment the kill call returned until every instance has answered a request (sent after that moment) with the
 /// new behaviour. It also checks that no instance falls back to the old behaviour once it has switched, and follows the
 /// stable track's flag stream itself to show when the snapshot reached a subscriber relative to the kill call's answer.
@@ -58,10 +58,11 @@ internal sealed class PropagationBench
     public static async Task<int> RunAsync(Arguments args)
     {
         var bench = new PropagationBench(args);
-        return await bench.RunAsync(args.Int("flips", 200), args.Int("warmup", 10), args.Int("load", 2), args.Get("out", ""));
+        return await bench.RunAsync(
+            args.Int("flips", 200), args.Int("warmup", 10), args.Int("rate", 100), args.Int("load", 0), args.Get("out", ""));
     }
 
-    private async Task<int> RunAsync(int flips, int warmup, int load, string outFile)
+    private async Task<int> RunAsync(int flips, int warmup, int rate, int load, string outFile)
     {
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(10));
         await ShipFlagSetAsync(stop.Token);
@@ -73,7 +74,9 @@ internal sealed class PropagationBench
         using var loadStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var watcher = WatchStreamAsync(loadStop.Token);
         var loadStarted = Stopwatch.GetTimestamp();
-        var loops = _agents.SelectMany(agent => Enumerable.Range(0, load).Select(_ => LoadLoopAsync(agent, loadStop.Token))).ToList();
+        var loops = _agents.SelectMany(agent => Enumerable.Range(0, load).Select(_ => LoadLoopAsync(agent, loadStop.Token)))
+            .Concat(rate > 0 ? _agents.Select(agent => PaceAsync(agent, rate, loadStop.Token)) : [])
+            .ToList();
 
         var random = new Random(20260301);
         var results = new List<FlipResult>();
@@ -101,7 +104,7 @@ internal sealed class PropagationBench
             await FlipAsync(kill: false, stop.Token);
         }
 
-        return Report(results, flips, warmup, load, loadSeconds, outFile);
+        return Report(results, flips, warmup, rate, load, loadSeconds, outFile);
     }
 
     private async Task ShipFlagSetAsync(CancellationToken cancellationToken)
@@ -199,34 +202,89 @@ internal sealed class PropagationBench
         return null;
     }
 
+    /// <summary>A closed-loop client: the next request as soon as the last one answered.</summary>
     private async Task LoadLoopAsync(AgentTarget agent, CancellationToken cancellationToken)
     {
-        while (!cancellationToken.IsCancellationRequested)
+        while (!cancellationToken.IsCancellationRequested && await LoadRequestAsync(agent, cancellationToken))
         {
-            var start = Stopwatch.GetTimestamp();
-            string? behaviour;
+        }
+    }
+
+    /// <summary>Open-loop load: <paramref name="rate"/> requests a second whatever the answers take (at most 64 in flight).</summary>
+    private async Task PaceAsync(AgentTarget agent, int rate, CancellationToken cancellationToken)
+    {
+        using var inFlight = new SemaphoreSlim(64);
+        var pending = new List<Task>();
+        var interval = Stopwatch.Frequency / (double)rate;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            for (long n = 0; !cancellationToken.IsCancellationRequested; n++)
+            {
+                var due = started + (long)(n * interval);
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, cancellationToken);
+                }
+
+                if (!inFlight.Wait(0, CancellationToken.None))
+                {
+                    Interlocked.Increment(ref agent.Skipped);
+                    continue;
+                }
+
+                pending.RemoveAll(t => t.IsCompleted);
+                pending.Add(SendAsync());
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The run is over.
+        }
+
+        await Task.WhenAll(pending);
+
+        async Task SendAsync()
+        {
             try
             {
-                behaviour = await PostItemAsync(agent, cancellationToken);
+                await LoadRequestAsync(agent, cancellationToken);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            finally
             {
-                return;
+                inFlight.Release();
             }
-
-            var end = Stopwatch.GetTimestamp();
-            var state = agent.State;
-            if (behaviour is null)
-            {
-                Interlocked.Increment(ref agent.Errors);
-            }
-            else if (start > state.ValidFrom && end < Volatile.Read(ref _fence) && behaviour != state.Expected)
-            {
-                Interlocked.Increment(ref _stale);
-            }
-
-            Interlocked.Increment(ref agent.Requests);
         }
+    }
+
+    /// <summary>One load request, checked against what the instance must answer by now; false once the run is over.</summary>
+    private async Task<bool> LoadRequestAsync(AgentTarget agent, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        string? behaviour;
+        try
+        {
+            behaviour = await PostItemAsync(agent, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        var end = Stopwatch.GetTimestamp();
+        var state = agent.State;
+        if (behaviour is null)
+        {
+            Interlocked.Increment(ref agent.Errors);
+        }
+        else if (start > state.ValidFrom && end < Volatile.Read(ref _fence) && behaviour != state.Expected)
+        {
+            Interlocked.Increment(ref _stale);
+        }
+
+        Interlocked.Increment(ref agent.Requests);
+        return true;
     }
 
     private async Task<string?> PostItemAsync(AgentTarget agent, CancellationToken cancellationToken)
@@ -267,16 +325,17 @@ internal sealed class PropagationBench
         throw new TimeoutException($"{agent.Items} did not serve '{expected}' within {timeout}.");
     }
 
-    private int Report(List<FlipResult> results, int flips, int warmup, int load, double loadSeconds, string outFile)
+    private int Report(List<FlipResult> results, int flips, int warmup, int rate, int load, double loadSeconds, string outFile)
     {
         var ok = results.Where(r => r.Propagation is not null).Select(r => r.Propagation!.Value).ToList();
         var timeouts = results.Count - ok.Count;
         var calls = results.Select(r => r.CallMs).ToList();
         var requests = _agents.Sum(a => Interlocked.Read(ref a.Requests));
         var errors = _agents.Sum(a => Interlocked.Read(ref a.Errors));
+        var skipped = _agents.Sum(a => Interlocked.Read(ref a.Skipped));
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"flags bench: {_agents.Length} agent instances, {load} closed-loop clients each, {flips} flips of '{_flag}' (kill/restore, after {warmup} warm-up), {Environment.ProcessorCount} cores"));
+            $"flags bench: {_agents.Length} agent instances, each with {rate} req/s open-loop + {load} closed-loop clients; {flips} flips of '{_flag}' (kill/restore, after {warmup} warm-up); {Environment.ProcessorCount} cores"));
         Console.WriteLine(Line("kill call (request → response)", calls));
         Console.WriteLine(Line("stream event at a subscriber, relative to the call's response (negative = before)",
             [.. results.Where(r => r.StreamedMs is not null).Select(r => r.StreamedMs!.Value)]));
@@ -289,7 +348,7 @@ internal sealed class PropagationBench
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"load: {requests} requests in {loadSeconds:0.0} s ({requests / loadSeconds:0} req/s), {errors} errors; " +
+            $"load: {requests} requests in {loadSeconds:0.0} s ({requests / loadSeconds:0} req/s), {errors} errors, {skipped} not sent (64 in flight); " +
             $"stale answers after an instance switched: {Interlocked.Read(ref _stale)}; flips that timed out ({_timeout.TotalMilliseconds:0} ms): {timeouts}"));
         var p99 = Percentile(ok, 0.99);
         var pass = timeouts == 0 && Interlocked.Read(ref _stale) == 0 && p99 < 100;
@@ -336,6 +395,7 @@ internal sealed class PropagationBench
 
         public long Requests;
         public long Errors;
+        public long Skipped;
 
         public Uri Items { get; } = new(baseAddress, "/api/items");
 
