@@ -15,9 +15,8 @@ using ServiceDefaults.Contracts;
 namespace RolloutApi.Tests.Flags;
 
 /// <summary>
-/// The real RolloutApi (its Program, pipeline, auth and engine) on a temporary database, with the flags feature wired in
-/// by the test itself: <c>AddFlagsFeature()</c> through ConfigureTestServices and <c>MapFlagsApi()</c> through a startup
-/// filter. Once Program.cs maps the feature itself, both calls are no-ops (the feature registers and maps once).
+/// The real RolloutApi (its Program, pipeline, auth, engine and flags feature) on a temporary database, with a short
+/// stream heartbeat.
 /// </summary>
 public sealed class FlagsHost : IDisposable
 {
@@ -38,11 +37,7 @@ public sealed class FlagsHost : IDisposable
 
         _factory = new RolloutApiFactory(time, settings);
         DatabasePath = databasePath ?? _factory.DatabasePath;
-        App = _factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
-        {
-            services.AddFlagsFeature();
-            services.AddTransient<IStartupFilter, MapFlagsStartupFilter>();
-        }));
+        App = _factory;
     }
 
     public WebApplicationFactory<Program> App { get; }
@@ -94,26 +89,6 @@ public sealed class FlagsHost : IDisposable
     public Task<long> AuditCountAsync() => QueryAsync("SELECT count(*) FROM audit", r => r.GetInt64(0));
 
     public void Dispose() => _factory.Dispose();
-
-    /// <summary>Maps the flag endpoints onto the application's own endpoints, after Program has built its pipeline.</summary>
-    private sealed class MapFlagsStartupFilter : IStartupFilter
-    {
-        // Where minimal hosting leaves the WebApplication (the route builder whose endpoints the pipeline's routing matches)
-        // on the host's pipeline builder. An ASP.NET Core implementation detail, relied on only here, only in tests.
-        private const string EndpointRouteBuilderKey = "__EndpointRouteBuilder";
-
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            next(app);
-            if (!app.Properties.TryGetValue(EndpointRouteBuilderKey, out var value) || value is not IEndpointRouteBuilder endpoints)
-            {
-                throw new InvalidOperationException("The host no longer exposes the application's endpoints to startup filters; map the flags API in Program.cs.");
-            }
-
-            // The routing middleware takes its endpoint sources when the pipeline is built, which happens after this returns.
-            endpoints.MapFlagsApi();
-        };
-    }
 }
 
 /// <summary>An open flag stream: read snapshots one event at a time, each with a deadline.</summary>
