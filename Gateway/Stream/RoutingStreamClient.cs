@@ -1,3 +1,4 @@
+using ServiceDefaults.Streaming;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
@@ -119,7 +120,7 @@ internal sealed partial class RoutingStreamClient(
                 throw new HttpRequestException($"RolloutApi answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
             }
 
-            await using var body = new ActivityStream(await response.Content.ReadAsStreamAsync(idle.Token), () => idle.CancelAfter(idleTimeout));
+            await using var body = new ReadActivityStream(await response.Content.ReadAsStreamAsync(idle.Token), () => idle.CancelAfter(idleTimeout));
             var parser = SseParser.Create(body, static (eventType, data) => Parse(eventType, data));
             await foreach (var item in parser.EnumerateAsync(idle.Token))
             {

@@ -1,3 +1,4 @@
+using ServiceDefaults.Streaming;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Threading.Channels;

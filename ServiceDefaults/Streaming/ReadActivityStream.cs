@@ -1,7 +1,10 @@
-namespace Gateway.Stream;
+namespace ServiceDefaults.Streaming;
 
-/// <summary>A read-only pass-through stream that reports every read that returned data (to re-arm an idle timer).</summary>
-internal sealed class ActivityStream(System.IO.Stream inner, Action onData) : System.IO.Stream
+/// <summary>
+/// A read-only pass-through that reports every read that returned data. The SSE parser swallows comment lines, so this
+/// is how keep-alive comments still count as signs of life for the idle timeout.
+/// </summary>
+public sealed class ReadActivityStream(Stream inner, Action onData) : Stream
 {
     public override bool CanRead => true;
 
@@ -17,30 +20,13 @@ internal sealed class ActivityStream(System.IO.Stream inner, Action onData) : Sy
         set => throw new NotSupportedException();
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        var read = await inner.ReadAsync(buffer, cancellationToken);
-        if (read > 0)
-        {
-            onData();
-        }
+    public override int Read(byte[] buffer, int offset, int count) => Seen(inner.Read(buffer, offset, count));
 
-        return read;
-    }
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Seen(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count)
-    {
-        var read = inner.Read(buffer, offset, count);
-        if (read > 0)
-        {
-            onData();
-        }
-
-        return read;
-    }
 
     public override void Flush()
     {
@@ -64,7 +50,17 @@ internal sealed class ActivityStream(System.IO.Stream inner, Action onData) : Sy
 
     public override async ValueTask DisposeAsync()
     {
-        await inner.DisposeAsync();
-        await base.DisposeAsync();
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private int Seen(int read)
+    {
+        if (read > 0)
+        {
+            onData();
+        }
+
+        return read;
     }
 }

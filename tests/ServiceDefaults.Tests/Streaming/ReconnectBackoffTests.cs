@@ -1,6 +1,6 @@
-using ServiceDefaults.Flags;
+using ServiceDefaults.Streaming;
 
-namespace ServiceDefaults.Tests.Flags;
+namespace ServiceDefaults.Tests.Streaming;
 
 public sealed class ReconnectBackoffTests
 {
@@ -44,5 +44,14 @@ public sealed class ReconnectBackoffTests
         var delays = Enumerable.Range(0, 20).Select(seed => new ReconnectBackoff(Initial, Max, new Random(seed)).Next()).ToHashSet();
 
         Assert.True(delays.Count > 15);
+    }
+
+    [Fact]
+    public void Two_clients_with_different_randomness_do_not_reconnect_in_lockstep()
+    {
+        var a = new ReconnectBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), new Random(1));
+        var b = new ReconnectBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), new Random(2));
+
+        Assert.NotEqual(Enumerable.Range(0, 5).Select(_ => a.Next()), Enumerable.Range(0, 5).Select(_ => b.Next()));
     }
 }

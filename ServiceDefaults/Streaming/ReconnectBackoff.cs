@@ -1,10 +1,10 @@
-namespace ServiceDefaults.Flags;
+namespace ServiceDefaults.Streaming;
 
 /// <summary>
 /// Exponential reconnect delays with "equal jitter": each delay is half fixed, half random, between half the step and
 /// the step. A fleet of agents that lost RolloutApi together spreads its reconnects out, yet none retries in a tight loop.
 /// </summary>
-internal sealed class ReconnectBackoff(TimeSpan initial, TimeSpan max, Random random)
+public sealed class ReconnectBackoff(TimeSpan initial, TimeSpan max, Random random)
 {
     private int _failures;
 
