@@ -30,14 +30,6 @@ public static class FlagsApi
 
     public static IEndpointRouteBuilder MapFlagsApi(this IEndpointRouteBuilder app)
     {
-        var marker = app.ServiceProvider.GetService<FlagsApiMarker>()
-            ?? throw new InvalidOperationException("Call services.AddFlagsFeature() before app.MapFlagsApi().");
-        if (!marker.TryMark())
-        {
-            // Mapped already (by Program.cs, or by a test host that adds the feature itself): mapping twice would make every route ambiguous.
-            return app;
-        }
-
         var api = app.MapGroup("").WithTags("Flags").RequireAuthorization(AuthPolicies.Viewer);
 
         api.MapGet(FlagApiPaths.Snapshot, GetFlagSnapshot)
@@ -308,12 +300,4 @@ public static class FlagsApi
         var current = new EntityTagHeaderValue(Precondition.ETagFor(version));
         return tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, useStrongComparison: false));
     }
-}
-
-/// <summary>Remembers that the flag endpoints are mapped, so that <see cref="FlagsApi.MapFlagsApi"/> maps them once per application.</summary>
-public sealed class FlagsApiMarker
-{
-    private int _mapped;
-
-    public bool TryMark() => Interlocked.Exchange(ref _mapped, 1) == 0;
 }

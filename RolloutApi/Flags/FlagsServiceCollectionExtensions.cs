@@ -19,7 +19,6 @@ public static class FlagsServiceCollectionExtensions
         services.TryAddSingleton<FlagSnapshotWriter>();
         services.TryAddSingleton<FlagQueries>();
         services.TryAddSingleton<FlagService>();
-        services.TryAddSingleton<FlagsApiMarker>();
         return services;
     }
 }
