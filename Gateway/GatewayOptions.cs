@@ -40,6 +40,38 @@ public sealed class GatewayOptions
 
     /// <summary>How long a replica that passive health took out stays out before it is tried again.</summary>
     public TimeSpan ReactivationPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// This gateway's id in RolloutApi's list of gateways (the routing revision each applies). Default: the host name
+    /// and process id, unique per replica (a Kubernetes pod's host name is its pod name).
+    /// </summary>
+    public string Id { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    /// <summary>
+    /// How long the gateway may go without hearing from RolloutApi (a table or a keep-alive) before it falls back to
+    /// <see cref="LeaseFallback"/>. Keep it above RolloutApi's stream heartbeat (15 s by default).
+    /// </summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>What the gateway routes by once its lease ran out, until RolloutApi is heard from again.</summary>
+    public LeaseFallback LeaseFallback { get; set; } = LeaseFallback.KeepLastWeights;
+}
+
+/// <summary>The safe mode a gateway falls back to when it lost contact with RolloutApi for longer than its lease.</summary>
+public enum LeaseFallback
+{
+    /// <summary>
+    /// Keep routing by the last table (fail static; the default). A control-plane outage (a RolloutApi upgrade, its node
+    /// dying) must not by itself move users between versions, and stable may not have the capacity for all traffic while
+    /// a rollout is under way.
+    /// </summary>
+    KeepLastWeights,
+
+    /// <summary>
+    /// Send everything to stable: for operators who would rather lose the canary than have it serve after an abort the
+    /// gateway never heard of. The gateway returns to the table as soon as RolloutApi is heard from again.
+    /// </summary>
+    StableOnly,
 }
 
 /// <summary>One track's destination (a URL, usually a service-discovery name) and version label.</summary>
@@ -82,6 +114,22 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.ReactivationPeriod <= TimeSpan.Zero)
         {
             failures.Add("Gateway:ReactivationPeriod must be positive.");
+        }
+
+        if (string.IsNullOrEmpty(options.Id) || options.Id.Length > 128
+            || !options.Id.All(static c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-'))
+        {
+            failures.Add($"Gateway:Id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'; was '{options.Id}'.");
+        }
+
+        if (options.Lease <= TimeSpan.Zero)
+        {
+            failures.Add("Gateway:Lease must be positive.");
+        }
+
+        if (!Enum.IsDefined(options.LeaseFallback))
+        {
+            failures.Add($"Gateway:LeaseFallback must be {LeaseFallback.KeepLastWeights} or {LeaseFallback.StableOnly}.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

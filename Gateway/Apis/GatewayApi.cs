@@ -3,6 +3,7 @@ using Gateway.Routing;
 using Gateway.Stats;
 using Gateway.Stream;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using ServiceDefaults.Contracts;
 
 namespace Gateway.Apis;
@@ -36,7 +37,7 @@ public static class GatewayApi
         return app;
     }
 
-    public static Ok<AppliedRouting> GetRouting(IRoutingState routing, IRoutingStreamStatus stream)
+    public static Ok<AppliedRouting> GetRouting(IRoutingState routing, IRoutingStreamStatus stream, IOptions<GatewayOptions> options)
     {
         var s = routing.Current;
         return TypedResults.Ok(new AppliedRouting(
@@ -47,7 +48,12 @@ public static class GatewayApi
             s.Stable,
             s.Canary,
             s.AppliedAt,
-            stream.Connected));
+            stream.Connected)
+        {
+            GatewayId = options.Value.Id,
+            LeaseExpired = stream.LeaseExpired,
+            Fallback = s.StableOnlyFallback ? FallbackNames.StableOnly : null,
+        });
     }
 
     public static Results<Ok<TrafficSummary>, ValidationProblem> GetStats(ITrafficStats stats, IRoutingState routing, int? window)
@@ -82,4 +88,16 @@ public sealed record AppliedRouting(
 {
     public const string FromConfiguration = "configuration";
     public const string FromRolloutApi = "rollout-api";
+
+    /// <summary>This gateway's id in RolloutApi's gateway list.</summary>
+    [JsonPropertyName("gatewayId")]
+    public string? GatewayId { get; init; }
+
+    /// <summary>Nothing heard from RolloutApi for longer than <c>Gateway:Lease</c>.</summary>
+    [JsonPropertyName("leaseExpired")]
+    public bool LeaseExpired { get; init; }
+
+    /// <summary><c>stable-only</c> while the lease fallback overrides the table's weight; null otherwise.</summary>
+    [JsonPropertyName("fallback")]
+    public string? Fallback { get; init; }
 }

@@ -74,14 +74,21 @@ public static class Extensions
     private static void AddRoutingStream(IServiceCollection services)
     {
         // ServiceDefaults puts the standard resilience handler on every client; its 10 s attempt and 30 s total
-        // timeouts would cut a stream that is meant to stay open, and its retries would hide outages.
+        // timeouts would cut a stream that is meant to stay open, and its retries would hide outages. The reporter
+        // retries by itself, always with the latest revision, so a retry handler would only resend stale reports.
         // RemoveAllResilienceHandlers is marked experimental (EXTEXP0001) in 10.x but is the documented way to opt
         // one client out of ConfigureHttpClientDefaults; a test pins the resulting handler chain.
 #pragma warning disable EXTEXP0001
         services.AddHttpClient(RoutingStreamClient.HttpClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllResilienceHandlers();
+        services.AddHttpClient(RoutingReporter.HttpClientName)
+            .ConfigureHttpClient(client => client.Timeout = TimeSpan.FromSeconds(2))
+            .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
+
+        services.AddSingleton<RoutingReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<RoutingReporter>());
 
         services.AddSingleton<RoutingStreamClient>();
         services.AddSingleton<IRoutingStreamStatus>(sp => sp.GetRequiredService<RoutingStreamClient>());

@@ -25,7 +25,8 @@ public sealed class RoutingSnapshot
         TrackRoute stable,
         TrackRoute canary,
         RoutingSource source,
-        DateTimeOffset appliedAt)
+        DateTimeOffset appliedAt,
+        bool stableOnlyFallback = false)
     {
         Agent = agent;
         Revision = revision;
@@ -34,6 +35,7 @@ public sealed class RoutingSnapshot
         Canary = canary;
         Source = source;
         AppliedAt = appliedAt;
+        StableOnlyFallback = stableOnlyFallback;
     }
 
     public string Agent { get; }
@@ -51,6 +53,12 @@ public sealed class RoutingSnapshot
     public RoutingSource Source { get; }
 
     public DateTimeOffset AppliedAt { get; }
+
+    /// <summary>
+    /// True when the gateway's lease ran out and <see cref="LeaseFallback.StableOnly"/> set the weight to 0: the table of
+    /// <see cref="Revision"/> is applied again as soon as RolloutApi is heard from.
+    /// </summary>
+    public bool StableOnlyFallback { get; }
 
     public TrackRoute RouteOf(Track track) => track == Track.Canary ? Canary : Stable;
 

@@ -14,6 +14,12 @@ public interface IRoutingState
     /// or repeated table is ignored). Returns whether anything was applied.
     /// </summary>
     bool TryApply(RoutingTable table, out RoutingSnapshot applied);
+
+    /// <summary>
+    /// The lease ran out in <see cref="LeaseFallback.StableOnly"/> mode: canary weight 0, same revision, until the next
+    /// table (even one of the same revision) is applied. Returns the snapshot in force afterwards.
+    /// </summary>
+    RoutingSnapshot FallBackToStable();
 }
 
 /// <summary>The default routing state: configuration first, then whatever RolloutApi publishes.</summary>
@@ -46,7 +52,8 @@ internal sealed partial class RoutingState : IRoutingState
         while (true)
         {
             var current = Current;
-            if (table.Revision <= current.Revision)
+            // After a stable-only fallback the same revision is applied again: contact is back and the table is the truth.
+            if (table.Revision < current.Revision || (table.Revision == current.Revision && !current.StableOnlyFallback))
             {
                 applied = current;
                 return false;
@@ -58,6 +65,25 @@ internal sealed partial class RoutingState : IRoutingState
             {
                 applied = next;
                 return true;
+            }
+        }
+    }
+
+    public RoutingSnapshot FallBackToStable()
+    {
+        while (true)
+        {
+            var current = Current;
+            if (current.StableOnlyFallback)
+            {
+                return current;
+            }
+
+            var next = new RoutingSnapshot(current.Agent, current.Revision, Weights.Min, current.Stable, current.Canary, current.Source,
+                _timeProvider.GetUtcNow(), stableOnlyFallback: true);
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _current, next, current), current))
+            {
+                return next;
             }
         }
     }

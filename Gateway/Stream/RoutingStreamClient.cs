@@ -16,6 +16,9 @@ public interface IRoutingStreamStatus
 
     /// <summary>When the current outage began; null while connected or before the first attempt failed.</summary>
     DateTimeOffset? DownSince { get; }
+
+    /// <summary>True once nothing was heard from RolloutApi for longer than <see cref="GatewayOptions.Lease"/>.</summary>
+    bool LeaseExpired { get; }
 }
 
 /// <summary>
@@ -28,6 +31,7 @@ internal sealed partial class RoutingStreamClient(
     IHttpClientFactory httpClientFactory,
     IRoutingState routing,
     IProxyDestinations proxyDestinations,
+    RoutingReporter reporter,
     IOptions<GatewayOptions> options,
     TimeProvider timeProvider,
     Random random,
@@ -37,16 +41,25 @@ internal sealed partial class RoutingStreamClient(
     public const string HttpClientName = "routing-stream";
 
     private volatile bool _connected;
+    private volatile bool _leaseExpired;
     private DateTimeOffset? _downSince;
+    private long _lastContact;
+    private CancellationTokenSource? _connection;
 
     public bool Connected => _connected;
 
     public DateTimeOffset? DownSince => _downSince;
 
+    public bool LeaseExpired => _leaseExpired;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
-        var streamUri = new Uri(new Uri(o.RolloutApi), RolloutApiPaths.RoutingStream);
+        var streamUri = new Uri(new Uri(o.RolloutApi), RolloutApiPaths.RoutingStreamFor(o.Id));
+        // The lease runs from start-up: a gateway that never reached RolloutApi falls back like one that lost it.
+        Volatile.Write(ref _lastContact, timeProvider.GetTimestamp());
+        var checkEvery = TimeSpan.FromTicks(Math.Clamp(o.Lease.Ticks / 10, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        await using var leaseCheck = timeProvider.CreateTimer(_ => CheckLease(o), null, checkEvery, checkEvery);
         var backoff = new ReconnectBackoff(o.ReconnectMinDelay, o.ReconnectMaxDelay, random);
         var client = httpClientFactory.CreateClient(HttpClientName);
 
@@ -101,6 +114,7 @@ internal sealed partial class RoutingStreamClient(
         // (e.g. a half-open socket after a network partition) that TCP alone may not report for minutes.
         using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
         using var stopping = stoppingToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), idle);
+        Volatile.Write(ref _connection, idle);
         var idleTimeout = o.StreamIdleTimeout > TimeSpan.Zero ? o.StreamIdleTimeout : Timeout.InfiniteTimeSpan;
         idle.CancelAfter(idleTimeout);
 
@@ -120,7 +134,11 @@ internal sealed partial class RoutingStreamClient(
                 throw new HttpRequestException($"RolloutApi answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
             }
 
-            await using var body = new ReadActivityStream(await response.Content.ReadAsStreamAsync(idle.Token), () => idle.CancelAfter(idleTimeout));
+            await using var body = new ReadActivityStream(await response.Content.ReadAsStreamAsync(idle.Token), () =>
+            {
+                idle.CancelAfter(idleTimeout);
+                Contact();
+            });
             var parser = SseParser.Create(body, static (eventType, data) => Parse(eventType, data));
             await foreach (var item in parser.EnumerateAsync(idle.Token))
             {
@@ -136,11 +154,18 @@ internal sealed partial class RoutingStreamClient(
                     proxyDestinations.Apply(applied);
                     LogApplied(logger, applied.Revision, applied.Weight, applied.Stable.Version, applied.Canary.Version);
                 }
+
+                // Every table, applied or not (a reconnect re-sends the one in force): RolloutApi learns what this gateway runs.
+                reporter.ReportNow();
             }
         }
         catch (OperationCanceledException) when (idle.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
-            throw new StreamIdleException($"no data for {idleTimeout}", delivered);
+            throw new StreamIdleException(_leaseExpired ? "lease expired" : $"no data for {idleTimeout}", delivered);
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _connection, null, idle);
         }
 
         return delivered;
@@ -161,6 +186,46 @@ internal sealed partial class RoutingStreamClient(
         catch (JsonException)
         {
             return null;
+        }
+    }
+
+    private void Contact()
+    {
+        Volatile.Write(ref _lastContact, timeProvider.GetTimestamp());
+        if (_leaseExpired)
+        {
+            _leaseExpired = false;
+            LogLeaseRenewed(logger);
+        }
+    }
+
+    /// <summary>
+    /// Runs on a timer: once RolloutApi has been silent past the lease, falls back to the configured safe mode. In
+    /// stable-only mode the open connection (if any) is dropped too, so that the next table arrives on a fresh stream,
+    /// which always begins with the table in force, and restores the routing.
+    /// </summary>
+    private void CheckLease(GatewayOptions o)
+    {
+        if (_leaseExpired || timeProvider.GetElapsedTime(Volatile.Read(ref _lastContact)) <= o.Lease)
+        {
+            return;
+        }
+
+        _leaseExpired = true;
+        var current = routing.Current;
+        LogLeaseExpired(logger, o.Lease, o.LeaseFallback, current.Revision, current.Weight);
+        if (o.LeaseFallback == LeaseFallback.StableOnly)
+        {
+            routing.FallBackToStable();
+            reporter.ReportNow();
+            try
+            {
+                Volatile.Read(ref _connection)?.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The connection ended meanwhile; the next one starts with the current table anyway.
+            }
         }
     }
 
@@ -198,6 +263,12 @@ internal sealed partial class RoutingStreamClient(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stream {Uri} unavailable ({Reason}); keeping routing revision {Revision} (canary weight {Weight} bp) until it returns. Retrying with backoff; logged once per outage.")]
     private static partial void LogUnavailable(ILogger logger, Uri uri, string reason, long revision, int weight);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No word from RolloutApi for longer than the lease ({Lease}): lease fallback {Fallback} (was revision {Revision}, canary weight {Weight} bp).")]
+    private static partial void LogLeaseExpired(ILogger logger, TimeSpan lease, LeaseFallback fallback, long revision, int weight);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "RolloutApi heard from again: lease renewed.")]
+    private static partial void LogLeaseRenewed(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Routing stream {Uri} restored after {Outage}.")]
     private static partial void LogRestored(ILogger logger, Uri uri, TimeSpan outage);

@@ -13,7 +13,8 @@ internal sealed class RoutingStreamHealthCheck(IRoutingStreamStatus status) : IH
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(status.Connected
             ? HealthCheckResult.Healthy("Following RolloutApi's routing stream.")
-            : HealthCheckResult.Degraded(status.DownSince is { } since
+            : HealthCheckResult.Degraded((status.DownSince is { } since
                 ? $"Routing stream down since {since:O}; serving on the last routing table."
-                : "Routing stream not connected yet; serving on the configured initial weight."));
+                : "Routing stream not connected yet; serving on the configured initial weight.")
+                + (status.LeaseExpired ? " Lease expired: the lease fallback applies." : "")));
 }

@@ -31,7 +31,8 @@ public static class AgentsApi
         api.MapPut("/{agent}/weight", SetWeight)
             .WithName(nameof(SetWeight))
             .WithSummary("Sets the canary weight by hand (basis points, 0-10000) when no rollout drives it.")
-            .WithDescription("If-Match (optional) must carry the agent's route ETag; returns the new route and its ETag.")
+            .WithDescription("If-Match (optional) must carry the agent's route ETag; returns the new route and its ETag, and in " +
+                "Gateways-Applied / Gateways-Known / Routing-Revision how many known gateways applied it (bounded wait).")
             .RequireAuthorization(AuthPolicies.Operator)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
                 StatusCodes.Status412PreconditionFailed);
@@ -61,6 +62,7 @@ public static class AgentsApi
         [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
         ClaimsPrincipal user,
         RoutingService routing,
+        GatewayRegistry gateways,
         HttpResponse response,
         CancellationToken cancellationToken)
     {
@@ -69,12 +71,15 @@ public static class AgentsApi
             return ApiResults.InvalidIfMatch();
         }
 
+        var before = gateways.CurrentRevision;
         var outcome = await routing.SetWeightAsync(agent, request.Weight, precondition, Actor.Of(user), cancellationToken);
         if (outcome.Error is { } error)
         {
             return ApiResults.Problem(error);
         }
 
+        // The body is the route (a shared contract); how many gateways applied it travels in headers.
+        GatewayHeaders.Set(response, await gateways.AfterChangeAsync(before, cancellationToken));
         ApiResults.SetETag(response, outcome.Value!.Revision);
         return TypedResults.Ok(outcome.Value);
     }

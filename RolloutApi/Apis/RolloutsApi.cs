@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using RolloutApi.Auth;
 using RolloutApi.Http;
 using RolloutApi.Rollouts;
+using RolloutApi.Routing;
 
 namespace RolloutApi.Apis;
 
@@ -57,7 +58,7 @@ public static class RolloutsApi
         MapOperation(api, "resume", nameof(ResumeRollout), ResumeRollout, "Releases a hold (an operator's pause, or an inconclusive analysis, which runs again).");
         MapOperation(api, "promote", nameof(PromoteRollout), PromoteRollout, "Skips the current step (ends a pause, skips an analysis).");
         MapOperation(api, "promote-full", nameof(PromoteRolloutFull), PromoteRolloutFull, "Skips every remaining step: the canary revision becomes stable.");
-        MapOperation(api, "abort", nameof(AbortRollout), AbortRollout, "Canary weight 0 at once (published before the call returns); the stable revision keeps serving.");
+        MapOperation(api, "abort", nameof(AbortRollout), AbortRollout, "Canary weight 0 at once; returns once every known gateway applied it or RolloutApi:GatewayAckTimeout passed, with how many did (gateways.applied of gateways.known).");
         MapOperation(api, "retry", nameof(RetryRollout), RetryRollout, "Starts an aborted rollout over from its first step.");
 
         api.MapPost("/undo", Undo)
@@ -83,12 +84,12 @@ public static class RolloutsApi
     }
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> GetRollout(
-        string agent, long id, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
-        StatusAsync(agent, id, rollouts, response, cancellationToken);
+        string agent, long id, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response, CancellationToken cancellationToken) =>
+        StatusAsync(agent, id, rollouts, gateways, response, cancellationToken);
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> GetCurrentRollout(
-        string agent, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
-        StatusAsync(agent, id: null, rollouts, response, cancellationToken);
+        string agent, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response, CancellationToken cancellationToken) =>
+        StatusAsync(agent, id: null, rollouts, gateways, response, cancellationToken);
 
     public static async Task<Results<Created<RolloutStatus>, ProblemHttpResult>> StartRollout(
         string agent,
@@ -97,6 +98,7 @@ public static class RolloutsApi
         ClaimsPrincipal user,
         RolloutEngine engine,
         RolloutQueries rollouts,
+        GatewayRegistry gateways,
         HttpResponse response,
         CancellationToken cancellationToken)
     {
@@ -105,46 +107,55 @@ public static class RolloutsApi
             return ApiResults.InvalidIfMatch();
         }
 
+        var before = gateways.CurrentRevision;
         var outcome = await engine.StartAsync(agent, request.Revision, request.Steps, request.Reason, precondition, Actor.Of(user), cancellationToken);
         if (outcome.Error is { } error)
         {
             return ApiResults.Problem(error);
         }
 
-        var status = await rollouts.StatusAsync(outcome.Value!, cancellationToken);
+        var acknowledgement = await gateways.AfterChangeAsync(before, cancellationToken);
+        var status = await rollouts.StatusAsync(outcome.Value!, cancellationToken) with { Gateways = acknowledgement };
         ApiResults.SetETag(response, status.Version);
+        GatewayHeaders.Set(response, acknowledgement);
         return TypedResults.Created($"/api/agents/{Uri.EscapeDataString(agent)}/rollouts/{status.Id}", status);
     }
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PauseRollout(
         string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
-        OperateAsync(engine.PauseAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
+        CancellationToken cancellationToken) =>
+        OperateAsync(engine.PauseAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> ResumeRollout(
         string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
-        OperateAsync(engine.ResumeAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
+        CancellationToken cancellationToken) =>
+        OperateAsync(engine.ResumeAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PromoteRollout(
         string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
-        OperateAsync(engine.PromoteAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
+        CancellationToken cancellationToken) =>
+        OperateAsync(engine.PromoteAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PromoteRolloutFull(
         string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
-        OperateAsync(engine.PromoteFullAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
+        CancellationToken cancellationToken) =>
+        OperateAsync(engine.PromoteFullAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> AbortRollout(
         string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
-        OperateAsync(engine.AbortAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
+        CancellationToken cancellationToken) =>
+        OperateAsync(engine.AbortAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> RetryRollout(
         string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken) =>
-        OperateAsync(engine.RetryAsync, agent, request, ifMatch, user, rollouts, response, cancellationToken);
+        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
+        CancellationToken cancellationToken) =>
+        OperateAsync(engine.RetryAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
 
     public static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> Undo(
         string agent,
@@ -153,6 +164,7 @@ public static class RolloutsApi
         ClaimsPrincipal user,
         RolloutEngine engine,
         RolloutQueries rollouts,
+        GatewayRegistry gateways,
         HttpResponse response,
         CancellationToken cancellationToken)
     {
@@ -161,8 +173,9 @@ public static class RolloutsApi
             return ApiResults.InvalidIfMatch();
         }
 
+        var before = gateways.CurrentRevision;
         var outcome = await engine.UndoAsync(agent, request?.Revision, request?.Reason, precondition, Actor.Of(user), cancellationToken);
-        return await RespondAsync(outcome, rollouts, response, cancellationToken);
+        return await RespondAsync(outcome, before, rollouts, gateways, response, cancellationToken);
     }
 
     private static RouteHandlerBuilder MapOperation(RouteGroupBuilder api, string operation, string name, Delegate handler, string summary) =>
@@ -176,32 +189,40 @@ public static class RolloutsApi
 
     private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> OperateAsync(
         Operation operation, string agent, OperationRequest? request, string? ifMatch, ClaimsPrincipal user,
-        RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken)
+        RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response, CancellationToken cancellationToken)
     {
         if (!Precondition.TryParse(ifMatch, out var precondition))
         {
             return ApiResults.InvalidIfMatch();
         }
 
+        var before = gateways.CurrentRevision;
         var outcome = await operation(agent, request?.Reason, precondition, Actor.Of(user), cancellationToken);
-        return await RespondAsync(outcome, rollouts, response, cancellationToken);
+        return await RespondAsync(outcome, before, rollouts, gateways, response, cancellationToken);
     }
 
+    /// <summary>
+    /// The operation's new status, once the gateways applied the routing it published (or the bounded wait ran out): an
+    /// abort is done when the gateways say so, and the answer says how many did.
+    /// </summary>
     private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> RespondAsync(
-        Outcome<RolloutRecord> outcome, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken)
+        Outcome<RolloutRecord> outcome, long routingBefore, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
+        CancellationToken cancellationToken)
     {
         if (outcome.Error is { } error)
         {
             return ApiResults.Problem(error);
         }
 
+        var acknowledgement = await gateways.AfterChangeAsync(routingBefore, cancellationToken);
         var status = await rollouts.StatusAsync(outcome.Value!, cancellationToken);
         ApiResults.SetETag(response, status.Version);
-        return TypedResults.Ok(status);
+        GatewayHeaders.Set(response, acknowledgement);
+        return TypedResults.Ok(status with { Gateways = acknowledgement });
     }
 
     private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> StatusAsync(
-        string agent, long? id, RolloutQueries rollouts, HttpResponse response, CancellationToken cancellationToken)
+        string agent, long? id, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response, CancellationToken cancellationToken)
     {
         var status = await rollouts.StatusAsync(agent, id, cancellationToken);
         if (status is null)
@@ -211,6 +232,6 @@ public static class RolloutsApi
         }
 
         ApiResults.SetETag(response, status.Version);
-        return TypedResults.Ok(status);
+        return TypedResults.Ok(status with { Gateways = gateways.Current() });
     }
 }

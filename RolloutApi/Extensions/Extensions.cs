@@ -92,6 +92,7 @@ public static class Extensions
     private static void AddRouting(this IServiceCollection services)
     {
         services.TryAddSingleton<RoutingTableBroadcaster>();
+        services.TryAddSingleton<GatewayRegistry>();
         services.TryAddSingleton<RoutingTableWriter>();
         services.TryAddSingleton<RoutingService>();
         services.TryAddSingleton<AgentQueries>();

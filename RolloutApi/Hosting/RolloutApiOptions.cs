@@ -27,4 +27,19 @@ public sealed class RolloutApiOptions
     /// <summary>Replicas the canary track gets while a rollout runs (drivers that scale; the local driver ignores it).</summary>
     [Range(1, 1000)]
     public int CanaryReplicas { get; set; } = 1;
+
+    /// <summary>
+    /// How long a call that changed routing (abort, promote, a step, a weight set by hand) waits for every known gateway
+    /// to report the new revision before it returns with how many did. Bounded so that a gateway cut off from RolloutApi
+    /// delays an abort by at most this much; the answer says which gateways had not applied it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan GatewayAckTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How long a gateway that disconnected still counts as known (its acknowledgement then counts as missing). A gateway that
+    /// stops gracefully is forgotten at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan GatewayForgetAfter { get; set; } = TimeSpan.FromMinutes(10);
 }

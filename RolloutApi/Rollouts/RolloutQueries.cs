@@ -40,7 +40,14 @@ public sealed record RolloutStatus(
     DateTimeOffset? CompletedAt,
     IReadOnlyList<RolloutStep> Steps,
     AnalysisRunView? LastAnalysis,
-    IReadOnlyList<AuditEntryView> LastTransitions);
+    IReadOnlyList<AuditEntryView> LastTransitions)
+{
+    /// <summary>
+    /// Which gateways apply the routing: after an operation that changed it, how many applied the new revision (the call
+    /// waited a bounded time for them); on a read, the current revision. Null where not asked for (history lists).
+    /// </summary>
+    public Routing.GatewayAcknowledgement? Gateways { get; init; }
+}
 
 /// <summary>A rollout in a history list.</summary>
 public sealed record RolloutSummary(

@@ -9,7 +9,7 @@ namespace RolloutApi.Routing;
 /// each one has a single-slot mailbox that keeps only the newest table, so a slow reader skips intermediate tables but
 /// always ends on the latest one.
 /// </summary>
-public sealed class RoutingTableBroadcaster
+public sealed class RoutingTableBroadcaster(TimeProvider time)
 {
     private readonly Lock _publishLock = new();
     private readonly HashSet<Channel<RoutingTable>> _subscribers = [];
@@ -17,6 +17,9 @@ public sealed class RoutingTableBroadcaster
 
     /// <summary>The newest table published so far.</summary>
     public RoutingTable Current => Volatile.Read(ref _current);
+
+    /// <summary>Raised after a table became current, with the time it did (outside the publish lock; must not block).</summary>
+    public event Action<RoutingTable, DateTimeOffset>? Published;
 
     public int SubscriberCount
     {
@@ -49,9 +52,10 @@ public sealed class RoutingTableBroadcaster
             {
                 subscriber.Writer.TryWrite(table);
             }
-
-            return true;
         }
+
+        Published?.Invoke(table, time.GetUtcNow());
+        return true;
     }
 
     /// <summary>The current table at once, then every newer one until <paramref name="cancellationToken"/> fires.</summary>

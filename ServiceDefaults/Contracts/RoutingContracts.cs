@@ -59,9 +59,30 @@ public static class RolloutApiPaths
     public const string RoutingStream = "/api/routing/stream";
     public const string RoutingEventName = "routing";
 
+    /// <summary>Every gateway RolloutApi knows: the routing revision each applies and its lag.</summary>
+    public const string RoutingGateways = "/api/routing/gateways";
+
+    /// <summary>The query parameter a gateway names itself with on the routing stream (<c>?gateway={id}</c>).</summary>
+    public const string GatewayParameter = "gateway";
+
+    /// <summary>Where a gateway reports the revision it applies (<c>PUT</c>, body <see cref="GatewayReport"/>).</summary>
+    public static string GatewayReport(string gateway) => $"{RoutingGateways}/{Uri.EscapeDataString(gateway)}";
+
+    /// <summary>The routing stream for one gateway: the same events, and RolloutApi knows who is listening.</summary>
+    public static string RoutingStreamFor(string gateway) => $"{RoutingStream}?{GatewayParameter}={Uri.EscapeDataString(gateway)}";
+
     /// <summary>The agent's current rollout; operations are sub-paths (<c>promote</c>, <c>abort</c>, ...).</summary>
     public static string Rollout(string agent) => $"/api/agents/{Uri.EscapeDataString(agent)}/rollout";
 
     /// <summary>Re-applies an earlier revision (the previous one when the body names none).</summary>
     public static string Undo(string agent) => $"/api/agents/{Uri.EscapeDataString(agent)}/undo";
 }
+
+/// <summary>
+/// What a gateway reports after it applied a routing table (<c>PUT /api/routing/gateways/{id}</c>): the revision in force,
+/// the agent it routes, and whether its lease fell back to a safe mode (its weights are then not the table's).
+/// </summary>
+public sealed record GatewayReport(
+    [property: JsonPropertyName("revision")] long Revision,
+    [property: JsonPropertyName("agent")] string? Agent = null,
+    [property: JsonPropertyName("fallback")] string? Fallback = null);
