@@ -1,28 +1,44 @@
 #!/usr/bin/env bash
-# Throughput and latency of the gateway (YARP, every feature on) against nginx (split_clients over the same two
-# backends) and against calling one backend directly: wrk with the same threads, connections and duration for all,
-# 127.0.0.1 only. Rerunnable; bounded (about ROUNDS x 3 x (WARMUP + DURATION)).
+# Throughput, CPU and allocations per request, and open-loop latency of the gateway (YARP, every feature on) against
+# bare YARP (standard pipeline, two clusters, the same 10 % split), nginx (split_clients over the same two backends)
+# and calling one backend directly. 127.0.0.1 only. Rerunnable; bounded (~7-8 minutes with the defaults).
 #
 #   bench/gateway/run.sh                      # defaults below
-#   DURATION=10s CONNECTIONS=64 ROUNDS=3 bench/gateway/run.sh
-#   GATEWAY_ENV="OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.01" bench/gateway/run.sh
-#   BACKEND=agentworker bench/gateway/run.sh  # the real AgentWorker as both tracks, wrk POSTs work items
+#   BACKEND=agentworker bench/gateway/run.sh  # the real AgentWorker as both tracks, requests POST work items
+#   ROUNDS=1 DURATION=5s RATES="1000 4000" OPEN_DURATION=5 bench/gateway/run.sh   # a short run (~3 minutes)
+#   OPEN_DURATION=0 bench/gateway/run.sh      # closed loop only;  ROUNDS=0: open loop only
+#   GATEWAY_ENV="Gateway__Telemetry__TraceSampleRatio=1" bench/gateway/run.sh      # gateway-only settings
+#   RUNTIME_ENV="DOTNET_gcServer=0" bench/gateway/run.sh                           # both .NET proxies
 #
-# The gateway gets one long warm-up first (GATEWAY_WARMUP): tiered compilation with dynamic PGO needs tens of
+# Closed loop: wrk (same threads, connections, duration for all), after a warm-up each, ROUNDS rounds in rotating
+# order, medians. Reported per contender: req/s, p50/p99, CPU time per request (the proxy's processes, from /proc:
+# steadier than req/s on a shared machine) and, for .NET processes, bytes allocated per request (the runtime's own
+# counter, GC.GetTotalAllocatedBytes, read through a startup hook — exact, and the same whatever else runs).
+# Open loop: GatewayBench load sends at a constant rate (RATES), latency counted from each request's due time, and
+# the table reports what each proxy adds over direct at p50, p99 and p99.9.
+#
+# The .NET proxies get one long warm-up first (GATEWAY_WARMUP): tiered compilation with dynamic PGO needs tens of
 # seconds of traffic on 2 busy cores before the code is final, and measuring earlier measures the JIT.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-5s}
-GATEWAY_WARMUP=${GATEWAY_WARMUP:-30s}
+GATEWAY_WARMUP=${GATEWAY_WARMUP:-20s}
 GATEWAY_ENV=${GATEWAY_ENV:-}
+RUNTIME_ENV=${RUNTIME_ENV:-}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
-WEIGHT=${WEIGHT:-1000}
-BACKEND=${BACKEND:-static}      # static: two nginx static responders; agentworker: two real AgentWorker processes          # canary share in basis points, for both the gateway and nginx (10%)
-STABLE_PORT=18081 CANARY_PORT=18082 NGINX_PORT=18090 GATEWAY_PORT=18091 STUB_PORT=18095
+WEIGHT=${WEIGHT:-1000}          # canary share in basis points, for every proxy (10 %)
+BACKEND=${BACKEND:-static}      # static: two nginx static responders; agentworker: two real AgentWorker processes
+RATES=${RATES:-1000 4000 8000}  # open-loop request rates
+OPEN_DURATION=${OPEN_DURATION:-10}  # seconds per open-loop rate and contender (after a 2 s warm-up); 0 = skip
+CONTENDERS=${CONTENDERS:-direct nginx yarp gateway}
+STABLE_PORT=18081 CANARY_PORT=18082 NGINX_PORT=18090 GATEWAY_PORT=18091 YARP_PORT=18092 STUB_PORT=18095
+# Allocation counters (the startup hook's ports) of the .NET processes.
+declare -A ALLOC_PORT=([gateway]=18191 [yarp]=18192 [direct]=18193)
+HOOK="$OUT/bench/GatewayBench.dll"
 
 ensure_tools nginx wrk curl
 echo "bench: building (Release)"
@@ -31,25 +47,29 @@ publish bench/gateway/GatewayBench "$OUT/bench"
 
 WRK_SCRIPT=()
 REQUEST_PATH=/
+LOAD_BODY=()
 if [ "$BACKEND" = agentworker ]; then
   publish AgentWorker "$OUT/agent"
   for track in stable canary; do
-    port=$STABLE_PORT version=1.0.0
+    port=$STABLE_PORT version=1.0.0 hook=()
     [ $track = canary ] && port=$CANARY_PORT version=1.1.0
+    [ $track = stable ] && hook=(DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[direct]})
     start agent-$track env ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
-      Agent__Name=agent-worker Agent__Track=$track Agent__Version=$version \
+      Agent__Name=agent-worker Agent__Track=$track Agent__Version=$version "${hook[@]}" \
       dotnet "$OUT/agent/AgentWorker.dll" --contentRoot "$OUT/agent"
     [ $track = stable ] && BACKEND_PID=${STARTED_PIDS[-1]}
     wait_for "agent-$track" http_ok "http://127.0.0.1:$port/health"
   done
   # One synchronous work item per request, as the whole-app tests send them.
-  cat >"$OUT/post.lua" <<'LUA'
+  body='{"id":"item-1","kind":"text","payload":{"text":"hello from wrk"}}'
+  cat >"$OUT/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"id":"item-1","kind":"text","payload":{"text":"hello from wrk"}}'
+wrk.body = '$body'
 LUA
   WRK_SCRIPT=(-s "$OUT/post.lua")
   REQUEST_PATH=/api/items
+  LOAD_BODY=(--body "$body")
 else
   start_nginx backends "$(backends_conf $STABLE_PORT $CANARY_PORT)"
 fi
@@ -79,6 +99,12 @@ http {
 CONF
 start_nginx nginx "$OUT/nginx.conf"
 
+# Bare YARP: the same runtime settings as the gateway (RUNTIME_ENV), none of its features.
+start yarp env DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[yarp]} $RUNTIME_ENV \
+  dotnet "$OUT/bench/GatewayBench.dll" yarp --port $YARP_PORT --weight "$WEIGHT" \
+  --stable "http://127.0.0.1:$STABLE_PORT" --canary "http://127.0.0.1:$CANARY_PORT"
+YARP_PID=${STARTED_PIDS[-1]}
+
 # The routing stream: a stub serving RolloutApi's stream contract with the bench weight.
 start stub dotnet "$OUT/bench/GatewayBench.dll" stub --port $STUB_PORT --weight "$WEIGHT"
 wait_for "routing stub" http_ok "http://127.0.0.1:$STUB_PORT/api/routing"
@@ -91,24 +117,30 @@ start gateway env \
   Gateway__Stable__Version=1.0.0 Gateway__Canary__Version=1.1.0 \
   services__agent-stable__http__0="http://127.0.0.1:$STABLE_PORT" \
   services__agent-canary__http__0="http://127.0.0.1:$CANARY_PORT" \
-  $GATEWAY_ENV \
+  DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[gateway]} \
+  $RUNTIME_ENV $GATEWAY_ENV \
   dotnet "$OUT/gateway/Gateway.dll" --contentRoot "$OUT/gateway"
 GATEWAY_PID=${STARTED_PIDS[-1]} # env execs dotnet, so this is the gateway's own PID
 wait_for "gateway" http_ok "http://127.0.0.1:$GATEWAY_PORT/health"
 wait_for "gateway routing weight $WEIGHT" sh -c "curl -fsS http://127.0.0.1:$GATEWAY_PORT/gateway/routing | grep -q '\"weight\":$WEIGHT,'"
+wait_for "bare YARP" http_ok "http://127.0.0.1:$YARP_PORT/health"
 wait_for "nginx" http_ok "http://127.0.0.1:$NGINX_PORT/health"
+
+declare -A url=([direct]="http://127.0.0.1:$STABLE_PORT$REQUEST_PATH" [nginx]="http://127.0.0.1:$NGINX_PORT$REQUEST_PATH"
+  [yarp]="http://127.0.0.1:$YARP_PORT$REQUEST_PATH" [gateway]="http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH")
+read -r -a order <<<"$CONTENDERS"
 
 to_ms() { # wrk latency (e.g. 812.00us, 1.20ms, 1.01s) in milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
-# CPU time (user + system, clock ticks) of a contender's processes: the proxy for nginx and the gateway, the backend
-# nginx for "direct". Per request it is the machine-independent part of the comparison: it does not move with
-# whatever else the 2 cores are running, unlike req/s.
+# CPU time (user + system, clock ticks) of a contender's processes: the proxy for nginx, YARP and the gateway, the
+# backend for "direct" (nginx's static responders, or the stable AgentWorker).
 cpu_ticks() {
   local pids
   case $1 in
     gateway) pids=$GATEWAY_PID ;;
+    yarp) pids=$YARP_PID ;;
     nginx) pids="$(cat "$OUT/nginx.pid") $(pgrep -P "$(cat "$OUT/nginx.pid")" | tr '\n' ' ')" ;;
     direct)
       if [ "$BACKEND" = agentworker ]; then pids=$BACKEND_PID
@@ -117,47 +149,119 @@ cpu_ticks() {
   for pid in $pids; do awk '{ print $14 + $15 }' "/proc/$pid/stat"; done | awk '{ s += $1 } END { print s }'
 }
 
-measure() { # name url → appends "name rps p50 p99 cpu_us_per_request" to results
-  local name=$1 url=$2 log="$OUT/wrk-$1-$round.txt"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${WRK_SCRIPT[@]}" "$url" >/dev/null
-  local before after
+# Bytes the contender's .NET process has allocated so far; empty for nginx (and for direct on static backends).
+alloc_bytes() {
+  local port=${ALLOC_PORT[$1]:-}
+  [ "$1" = direct ] && [ "$BACKEND" != agentworker ] && port=
+  [ -n "$port" ] || return 0
+  exec 3<>"/dev/tcp/127.0.0.1/$port" && head -1 <&3 && exec 3<&-
+}
+
+measure() { # name → appends "name rps p50 p99 cpu_us_per_request bytes_per_request" to results
+  local name=$1 log="$OUT/wrk-$1-$round.txt"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${WRK_SCRIPT[@]}" "${url[$name]}" >/dev/null
+  local before after alloc_before alloc_after
+  alloc_before=$(alloc_bytes "$name")
   before=$(cpu_ticks "$name")
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${WRK_SCRIPT[@]}" "$url" >"$log"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${WRK_SCRIPT[@]}" "${url[$name]}" >"$log"
   after=$(cpu_ticks "$name")
-  local rps p50 p99 errors requests cpu
+  alloc_after=$(alloc_bytes "$name")
+  local rps p50 p99 errors requests cpu bytes=-
   rps=$(awk '/^Requests\/sec/ { print $2 }' "$log")
   requests=$(awk '/requests in/ { print $1 }' "$log")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
   cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+  [ -n "$alloc_before" ] && bytes=$(awk -v a="$alloc_before" -v b="$alloc_after" -v n="$requests" 'BEGIN { printf "%.0f", (b - a) / n }')
   errors=$(awk '/Non-2xx|Socket errors/ { sub(/^ +/, ""); printf "%s; ", $0 }' "$log")
-  printf '%-8s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req  %s\n' "$name" "$round" "$rps" "$p50" "$p99" "$cpu" "$errors"
-  echo "$name $rps $p50 $p99 $cpu" >>"$OUT/results.txt"
+  printf '%-8s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req  alloc %6s B/req  %s\n' \
+    "$name" "$round" "$rps" "$p50" "$p99" "$cpu" "$bytes" "$errors"
+  echo "$name $rps $p50 $p99 $cpu $bytes" >>"$OUT/results.txt"
 }
 
-: >"$OUT/results.txt"
-echo "bench: gateway warm-up $GATEWAY_WARMUP${GATEWAY_ENV:+ (env: $GATEWAY_ENV)}"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$GATEWAY_WARMUP" "${WRK_SCRIPT[@]}" "http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH" >/dev/null
-echo "bench: backend $BACKEND, wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up each), $ROUNDS rounds, canary weight $WEIGHT bp, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A url=([direct]="http://127.0.0.1:$STABLE_PORT$REQUEST_PATH" [nginx]="http://127.0.0.1:$NGINX_PORT$REQUEST_PATH" [gateway]="http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH")
-order=(direct nginx gateway)
-for round in $(seq 1 "$ROUNDS"); do
-  # Rotate the order each round so that drift in the machine's load does not always favour the same contender.
-  for i in 0 1 2; do name=${order[$(( (i + round - 1) % 3 ))]}; measure "$name" "${url[$name]}"; done
-done
-echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { awk -v n="$1" -v c="$2" '$1 == n && $c != "-" { print $c }' "$OUT/results.txt" | median; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "n/a"; else printf "%.2fx", a / b }'; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# Medians over the rounds, then the ratios the README reports.
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-col() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$OUT/results.txt" | median; }
-printf '\n%-8s %12s %10s %10s %14s\n' target "req/s" "p50 ms" "p99 ms" "cpu us/req"
-for name in direct nginx gateway; do
-  printf '%-8s %12.0f %10.3f %10.3f %14.1f\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)" "$(col $name 5)"
+: >"$OUT/results.txt"
+: >"$OUT/open-loop.txt"
+echo "bench: load average at the start $(loadavg); $(nproc) cores; backend $BACKEND; canary weight $WEIGHT bp${RUNTIME_ENV:+; runtime env: $RUNTIME_ENV}${GATEWAY_ENV:+; gateway env: $GATEWAY_ENV}"
+for name in yarp gateway; do
+  echo "bench: $name warm-up $GATEWAY_WARMUP"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$GATEWAY_WARMUP" "${WRK_SCRIPT[@]}" "${url[$name]}" >/dev/null
 done
-awk -v g="$(col gateway 2)" -v n="$(col nginx 2)" -v d="$(col direct 2)" -v gp="$(col gateway 4)" -v np="$(col nginx 4)" \
-    -v gc="$(col gateway 5)" -v nc="$(col nginx 5)" 'BEGIN {
-  printf "\ngateway/nginx req/s: %.2fx   gateway/direct req/s: %.2fx   gateway p99 / nginx p99: %.2fx   gateway/nginx cpu per request: %.1fx\n",
-    g / n, g / d, gp / np, gc / nc }'
+
+if [ "$ROUNDS" -gt 0 ]; then
+  echo "bench: closed loop: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up each), $ROUNDS rounds in rotating order; load average $(loadavg)"
+  for round in $(seq 1 "$ROUNDS"); do
+    # Rotate the order each round so that drift in the machine's load does not always favour the same contender.
+    for i in "${!order[@]}"; do measure "${order[$(( (i + round - 1) % ${#order[@]} ))]}"; done
+  done
+  echo "bench: load average after the closed loop $(loadavg)"
+  printf '\n%-8s %12s %10s %10s %12s %12s\n' target "req/s" "p50 ms" "p99 ms" "cpu us/req" "alloc B/req"
+  for name in "${order[@]}"; do
+    printf '%-8s %12.0f %10.3f %10.3f %12.1f %12s\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)" "$(col $name 5)" "$(col $name 6)"
+  done
+fi
+
+if [ "$OPEN_DURATION" -gt 0 ]; then
+  echo
+  echo "bench: open loop: constant rate, ${OPEN_DURATION}s per rate and contender after a 2 s warm-up, latency from each request's due time; load average $(loadavg)"
+  i=0
+  for rate in $RATES; do
+    for j in "${!order[@]}"; do
+      name=${order[$(( (j + i) % ${#order[@]} ))]}
+      line=$(dotnet "$OUT/bench/GatewayBench.dll" load --url "${url[$name]}" --rate "$rate" --duration "$OPEN_DURATION" \
+        --warmup 2 "${LOAD_BODY[@]}" || true)
+      printf '%-8s %s\n' "$name" "$line"
+      echo "$name $line" >>"$OUT/open-loop.txt"
+    done
+    i=$((i + 1))
+  done
+  echo "bench: load average after the open loop $(loadavg)"
+  python3 - "$OUT/open-loop.txt" <<'PY'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    kv = dict(zip(f[1::2], f[2::2]))
+    if "p999_ms" not in kv:
+        continue
+    rows[(f[0], int(kv["rate"]))] = kv
+rates = sorted({r for _, r in rows})
+names = [n for n in ["direct", "nginx", "yarp", "gateway"] if any((n, r) in rows for r in rates)]
+print("\nopen loop, latency in ms (absolute; for proxies, +added over direct at the same rate)")
+print(f"{'rate':>6} {'target':<8} {'achieved':>9} {'errors':>7} {'p50':>16} {'p99':>16} {'p99.9':>16}")
+for r in rates:
+    d = rows.get(("direct", r))
+    for n in names:
+        kv = rows.get((n, r))
+        if kv is None:
+            continue
+        cells = []
+        for k in ("p50_ms", "p99_ms", "p999_ms"):
+            v = float(kv[k])
+            cells.append(f"{v:7.3f}" + (f" (+{v - float(d[k]):.3f})" if d and n != "direct" else " " * 9))
+        print(f"{r:>6} {n:<8} {kv['achieved_rps']:>9} {kv['errors']:>7} " + " ".join(f"{c:>16}" for c in cells))
+for r in rates:
+    g, x = rows.get(("gateway", r)), rows.get(("nginx", r))
+    if g and x:
+        print(f"gateway p99 / nginx p99 at {r} req/s: {float(g['p99_ms']) / float(x['p99_ms']):.2f}x")
+PY
+fi
+
+if [ "$ROUNDS" -gt 0 ]; then
+  echo
+  echo "ratios (medians of this run; load average now $(loadavg)):"
+  echo "  gateway/bare-YARP cpu per request:   $(ratio "$(col gateway 5)" "$(col yarp 5)")   (goal <= 1.10x)"
+  echo "  gateway/bare-YARP bytes per request: $(ratio "$(col gateway 6)" "$(col yarp 6)")"
+  echo "  gateway/nginx req/s:                 $(ratio "$(col gateway 2)" "$(col nginx 2)")   (goal >= $([ "$BACKEND" = agentworker ] && echo 1.00 || echo 0.75)x)"
+  echo "  bare-YARP/nginx req/s:               $(ratio "$(col yarp 2)" "$(col nginx 2)")"
+  echo "  gateway/direct req/s:                $(ratio "$(col gateway 2)" "$(col direct 2)")"
+  echo "  gateway/nginx p99 (closed loop):     $(ratio "$(col gateway 4)" "$(col nginx 4)")"
+  echo "  gateway/nginx cpu per request:       $(ratio "$(col gateway 5)" "$(col nginx 5)")"
+fi
 
 # What the gateway itself saw: its per-track stats over the run (the split must match the weight).
 curl -fsS "http://127.0.0.1:$GATEWAY_PORT/gateway/stats?window=600" >"$OUT/gateway-stats.json"
@@ -165,5 +269,5 @@ python3 - "$OUT/gateway-stats.json" <<'PY' || true
 import json, sys
 s = json.load(open(sys.argv[1]))
 st, ca = s["stable"]["requests"], s["canary"]["requests"]
-print(f"gateway split over the run: canary {100 * ca / max(1, st + ca):.3f}% of {st + ca} requests (weight {s['weight'] / 100:.2f}%)")
+print(f"gateway split over the last 600 s: canary {100 * ca / max(1, st + ca):.3f}% of {st + ca} requests (weight {s['weight'] / 100:.2f}%)")
 PY
