@@ -55,6 +55,9 @@ public sealed class GatewayOptions
 
     /// <summary>What the gateway routes by once its lease ran out, until RolloutApi is heard from again.</summary>
     public LeaseFallback LeaseFallback { get; set; } = LeaseFallback.KeepLastWeights;
+
+    /// <summary>What the gateway's OpenTelemetry records per request (each item is paid on every request).</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
 }
 
 /// <summary>The safe mode a gateway falls back to when it lost contact with RolloutApi for longer than its lease.</summary>
@@ -72,6 +75,23 @@ public enum LeaseFallback
     /// gateway never heard of. The gateway returns to the table as soon as RolloutApi is heard from again.
     /// </summary>
     StableOnly,
+}
+
+/// <summary>The gateway's per-request telemetry settings (section <c>Gateway:Telemetry</c>).</summary>
+public sealed class TelemetryOptions
+{
+    /// <summary>
+    /// The share of root requests (no sampled parent) whose traces are recorded, 0..1; a caller's sampling decision
+    /// is always followed. Unsampled requests still carry their trace context to the agent. <c>OTEL_TRACES_SAMPLER</c>,
+    /// when set, replaces this.
+    /// </summary>
+    public double TraceSampleRatio { get; set; } = 0.01;
+
+    /// <summary>
+    /// Keep ASP.NET Core's and HttpClient's per-request metrics (<c>http.server.request.duration</c>,
+    /// <c>http.client.request.duration</c>, ...) besides the gateway's own per-track ones.
+    /// </summary>
+    public bool FrameworkRequestMetrics { get; set; }
 }
 
 /// <summary>One track's destination (a URL, usually a service-discovery name) and version label.</summary>
@@ -109,6 +129,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.ReconnectMinDelay <= TimeSpan.Zero || options.ReconnectMaxDelay < options.ReconnectMinDelay)
         {
             failures.Add("Gateway:ReconnectMinDelay must be positive and not above Gateway:ReconnectMaxDelay.");
+        }
+
+        if (options.Telemetry.TraceSampleRatio is < 0 or > 1 || double.IsNaN(options.Telemetry.TraceSampleRatio))
+        {
+            failures.Add("Gateway:Telemetry:TraceSampleRatio must be between 0 and 1.");
         }
 
         if (options.ReactivationPeriod <= TimeSpan.Zero)

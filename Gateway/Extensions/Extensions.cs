@@ -31,6 +31,7 @@ public static class Extensions
         services.AddSingleton<ITrafficStats, TrafficStats>();
         services.AddSingleton<GatewayMetrics>();
 
+        builder.AddGatewayTelemetry();
         AddProxy(builder);
         AddRoutingStream(services);
         return builder;

@@ -36,6 +36,9 @@ public sealed class TestBackend : IAsyncDisposable
 
     public ConcurrentQueue<string> Paths { get; } = new();
 
+    /// <summary>The <c>traceparent</c> each request arrived with (empty when none): the trace context the agent saw.</summary>
+    public ConcurrentQueue<string> TraceParents { get; } = new();
+
     private int _hits;
 
     public static async Task<TestBackend> StartAsync(string name)
@@ -49,6 +52,7 @@ public sealed class TestBackend : IAsyncDisposable
         {
             Interlocked.Increment(ref backend._hits);
             backend.Paths.Enqueue(context.Request.Path);
+            backend.TraceParents.Enqueue(context.Request.Headers.TraceParent.ToString());
             context.Response.Headers[AgentHeaders.Version] = BackendVersionHeaderValue;
             var path = context.Request.Path.Value ?? "";
             if (path.StartsWith("/status/", StringComparison.Ordinal) && int.TryParse(path["/status/".Length..], out var status))
