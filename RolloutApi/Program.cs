@@ -2,6 +2,7 @@ using RolloutApi.Apis;
 using RolloutApi.Extensions;
 using RolloutApi.Flags;
 using RolloutApi.Hosting;
+using RolloutApi.Rollouts.Analysis;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(RolloutApiTelemetry.MeterName);
@@ -15,6 +16,7 @@ app.MapAgentsApi();
 app.MapRevisionsApi();
 app.MapRolloutsApi();
 app.MapFlagsApi();
+app.MapAnalysisApi();
 app.MapAuditApi();
 app.MapApiDocumentation();
 app.MapDefaultEndpoints();

@@ -26,7 +26,7 @@ public static class GatewayApi
 
         api.MapGet("/stats", GetStats)
             .WithName("GetTrafficStats")
-            .WithSummary("Per-track requests, errors by status class and latency percentiles over the last `window` seconds (1–600, default 60).");
+            .WithSummary("Per-track requests, errors by status class, latency percentiles and latency bucket counts (mergeable across replicas) over the last `window` seconds (1–600, default 60).");
 
         // Anything else under /gateway belongs to the gateway, not to the agent: answer here instead of proxying it.
         api.Map("/{**rest}", NotFound)

@@ -106,7 +106,8 @@ internal sealed class TrafficStats : ITrafficStats, IDisposable
             new LatencySummary(
                 LatencyBuckets.Percentile(latency, 0.50),
                 LatencyBuckets.Percentile(latency, 0.95),
-                LatencyBuckets.Percentile(latency, 0.99)));
+                LatencyBuckets.Percentile(latency, 0.99)),
+            latency.ToArray());
     }
 
     private Capture CaptureNow()

@@ -14,7 +14,15 @@ public sealed record TrafficSummary(
     [property: JsonPropertyName("revision")] long Revision,
     [property: JsonPropertyName("weight")] int Weight,
     [property: JsonPropertyName("stable")] TrackTraffic Stable,
-    [property: JsonPropertyName("canary")] TrackTraffic Canary);
+    [property: JsonPropertyName("canary")] TrackTraffic Canary)
+{
+    /// <summary>
+    /// The upper bounds (ms) of <see cref="TrackTraffic.LatencyBucketCounts"/>; the last count is everything slower. Fixed, so
+    /// that a reader can add the counts of every gateway replica bucket by bucket (percentiles cannot be averaged).
+    /// </summary>
+    [JsonPropertyName("latencyBucketBoundsMs")]
+    public IReadOnlyList<double> LatencyBucketBoundsMs => LatencyBuckets.UpperBoundsMs;
+}
 
 /// <summary>One track's traffic in a window. <c>errorRate</c> is (5xx + transport) / requests; 4xx are the clients'.</summary>
 public sealed record TrackTraffic(
@@ -23,7 +31,8 @@ public sealed record TrackTraffic(
     [property: JsonPropertyName("requests")] long Requests,
     [property: JsonPropertyName("errors")] ErrorCounts Errors,
     [property: JsonPropertyName("errorRate")] double ErrorRate,
-    [property: JsonPropertyName("latencyMs")] LatencySummary LatencyMs);
+    [property: JsonPropertyName("latencyMs")] LatencySummary LatencyMs,
+    [property: JsonPropertyName("latencyBucketCounts")] IReadOnlyList<long> LatencyBucketCounts);
 
 /// <summary>Errors by status class.</summary>
 public sealed record ErrorCounts(

@@ -8,8 +8,15 @@ using RolloutApi.Routing;
 
 namespace RolloutApi.Apis;
 
-/// <summary>The body of <c>POST /api/agents/{agent}/rollouts</c>; without steps the default staged rollout is used.</summary>
-public sealed record StartRolloutRequest(int Revision, IReadOnlyList<RolloutStep>? Steps = null, string? Reason = null);
+/// <summary>
+/// The body of <c>POST /api/agents/{agent}/rollouts</c>; without steps the default staged rollout is used. <c>analysis</c>
+/// names a template to run in the background from the first step to promotion (e.g. <c>{"template": "default"}</c>).
+/// </summary>
+public sealed record StartRolloutRequest(
+    int Revision, IReadOnlyList<RolloutStep>? Steps = null, string? Reason = null, BackgroundAnalysisRequest? Analysis = null);
+
+/// <summary>The analysis template a rollout runs in the background.</summary>
+public sealed record BackgroundAnalysisRequest(string Template);
 
 /// <summary>The optional body of a rollout operation: why (recorded in the audit log).</summary>
 public sealed record OperationRequest(string? Reason = null);
@@ -108,7 +115,8 @@ public static class RolloutsApi
         }
 
         var before = gateways.CurrentRevision;
-        var outcome = await engine.StartAsync(agent, request.Revision, request.Steps, request.Reason, precondition, Actor.Of(user), cancellationToken);
+        var outcome = await engine.StartAsync(
+            agent, request.Revision, request.Steps, request.Reason, precondition, Actor.Of(user), cancellationToken, request.Analysis?.Template);
         if (outcome.Error is { } error)
         {
             return ApiResults.Problem(error);

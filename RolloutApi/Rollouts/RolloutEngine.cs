@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using RolloutApi.Drivers;
+using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Routing;
 using RolloutApi.Storage;
 
@@ -19,6 +21,8 @@ public sealed partial class RolloutEngine(
     TransitionRecorder recorder,
     TrackInfrastructure infrastructure,
     AnalysisProviders analysis,
+    AnalysisTemplates templates,
+    BackgroundAnalysis background,
     ReconcilerSignal signal,
     IOptions<AnalysisOptions> analysisOptions,
     TimeProvider time,
@@ -36,10 +40,13 @@ public sealed partial class RolloutEngine(
 
     // ---------------------------------------------------------------- operations
 
-    /// <summary>Starts a rollout from the stable revision to <paramref name="revision"/> (default steps when none are given).</summary>
+    /// <summary>
+    /// Starts a rollout from the stable revision to <paramref name="revision"/> (default steps when none are given), with
+    /// <paramref name="backgroundTemplate"/> (if any) analysed in the background from its first step to promotion.
+    /// </summary>
     public async Task<Outcome<RolloutRecord>> StartAsync(
         string agent, int revision, IReadOnlyList<RolloutStep>? steps, string? reason, Precondition precondition, string actor,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, string? backgroundTemplate = null)
     {
         var chosen = steps ?? RolloutSteps.Default;
         var stepErrors = RolloutSteps.Validate(chosen, analysis.IsKnown);
@@ -82,11 +89,29 @@ public sealed partial class RolloutEngine(
             return OperationError.Conflict($"Revision {revision} is already the stable revision.");
         }
 
-        var message = reason ?? $"Rollout from revision {agentRecord.StableRevision} to {revision} ({target.Version}) in {chosen.Count} steps.";
+        for (var i = 0; i < chosen.Count; i++)
+        {
+            if (chosen[i].Analysis?.Template is { } stepTemplate && await templates.ResolveAsync(work, agent, stepTemplate, null, cancellationToken) is null)
+            {
+                return OperationError.Invalid($"steps[{i}].analysis.template", $"Agent '{agent}' has no analysis template named '{stepTemplate}'.");
+            }
+        }
+
+        if (backgroundTemplate is not null && await templates.ResolveAsync(work, agent, backgroundTemplate, null, cancellationToken) is null)
+        {
+            return OperationError.Invalid("analysis.template", $"Agent '{agent}' has no analysis template named '{backgroundTemplate}'.");
+        }
+
+        var message = reason ?? $"Rollout from revision {agentRecord.StableRevision} to {revision} ({target.Version}) in {chosen.Count} steps"
+            + (backgroundTemplate is null ? "." : $", background analysis '{backgroundTemplate}'.");
         var record = new RolloutRecord(
             0, agent, agentRecord.StableRevision, revision, [.. chosen], RolloutState.Progressing, RolloutRecord.Preparing, work.Now,
             null, 1, message, work.Now, actor, work.Now, null);
         record = record with { Id = await rollouts.InsertAsync(work, record, cancellationToken) };
+        if (backgroundTemplate is not null)
+        {
+            await background.StartAsync(work, record, backgroundTemplate, cancellationToken);
+        }
 
         // The rollout owns the weight from here on: a hand-set weight does not leak into the new canary version.
         await agents.SetWeightAsync(work, agent, 0, cancellationToken);
@@ -331,6 +356,15 @@ public sealed partial class RolloutEngine(
 
     private async Task<DateTimeOffset?> DriveAsync(long id, CancellationToken cancellationToken)
     {
+        // The background analysis' next measurement is due whatever the steps wait for.
+        var backgroundDue = new StrongBox<DateTimeOffset?>();
+        var due = await DriveStepsAsync(id, backgroundDue, cancellationToken);
+        var next = backgroundDue.Value;
+        return due is null ? next : next is null || due < next ? due : next;
+    }
+
+    private async Task<DateTimeOffset?> DriveStepsAsync(long id, StrongBox<DateTimeOffset?> backgroundDue, CancellationToken cancellationToken)
+    {
         for (var i = 0; i < MaxTransitionsPerPass; i++)
         {
             RolloutRecord? rollout;
@@ -352,6 +386,20 @@ public sealed partial class RolloutEngine(
                 continue;
             }
 
+            // The background analysis judges whatever step the rollout is at: a Fail aborts now, too little data holds.
+            var check = await background.CheckAsync(rollout, cancellationToken);
+            if (check is { Verdict: { } verdict })
+            {
+                await TryAsync(rollout, (work, current) => ApplyBackgroundAsync(work, current, check, verdict, cancellationToken), cancellationToken);
+                continue;
+            }
+
+            if (check is { Holding: true })
+            {
+                return check.Due;
+            }
+
+            backgroundDue.Value = check?.Due;
             if (rollout.StepsDone)
             {
                 await infrastructure.EnsureStableAsync(await SpecAsync(rollout.Agent, rollout.ToRevision, cancellationToken), cancellationToken);
@@ -380,6 +428,12 @@ public sealed partial class RolloutEngine(
                 if (result is null)
                 {
                     return null;
+                }
+
+                if (result.RecheckAt is { } recheck)
+                {
+                    // A template run still measuring: come back when its next measurement is due.
+                    return recheck;
                 }
 
                 await TryAsync(rollout, (work, current) => ApplyAnalysisAsync(work, current, analysisStep, result, cancellationToken), cancellationToken);
@@ -423,7 +477,11 @@ public sealed partial class RolloutEngine(
                 var canary = await agents.GetRevisionAsync(session, rollout.Agent, rollout.ToRevision, cancellationToken);
                 var since = await rollouts.LastWeightChangeAsync(session, rollout.Id, cancellationToken) ?? rollout.StepStartedAt;
                 request = new AnalysisRequest(rollout.Agent, rollout.Id, rollout.StepIndex, Spec(stable!), Spec(canary!),
-                    agentRecord.Weight, since, time.GetUtcNow());
+                    agentRecord.Weight, since, time.GetUtcNow())
+                {
+                    Template = step.Template,
+                    RolloutVersion = rollout.Version,
+                };
             }
 
             using var timeout = new CancellationTokenSource(analysisOptions.Value.Timeout, time);
@@ -455,6 +513,21 @@ public sealed partial class RolloutEngine(
                 $"{summary}; held: resume to re-run the analysis, promote to skip it.", weight: null, stableRevision: null, cancellationToken),
         };
     }
+
+    private async Task<RolloutRecord> ApplyBackgroundAsync(
+        UnitOfWork work, RolloutRecord rollout, BackgroundDecision check, AnalysisVerdict verdict, CancellationToken cancellationToken)
+    {
+        await background.ActedOnAsync(work, check.RunId, cancellationToken);
+        var summary = $"Background analysis ({check.Template}) {verdict}: {check.Summary.TrimEnd('.', ' ')}";
+        return verdict == AnalysisVerdict.Fail
+            ? await AbortInAsync(work, rollout, SystemActors.Reconciler, Truncate(summary), cancellationToken)
+            : await TransitionAsync(work, rollout, rollout with { State = RolloutState.Paused, Hold = RolloutHold.Inconclusive },
+                TransitionActions.AnalysisInconclusive, SystemActors.Reconciler,
+                Truncate($"{summary}; held: resume to analyse again, promote to skip the step, or abort."), weight: null, stableRevision: null, cancellationToken);
+    }
+
+    // Audit reasons stay readable; the full measurement is in the analysis run.
+    private static string Truncate(string reason) => reason.Length <= 2 * MaxReasonLength ? reason : reason[..(2 * MaxReasonLength)] + "…";
 
     private async Task<RolloutRecord> CompleteAsync(UnitOfWork work, RolloutRecord rollout, CancellationToken cancellationToken)
     {

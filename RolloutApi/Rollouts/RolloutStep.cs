@@ -22,12 +22,15 @@ public sealed record RolloutStep(
 
     public static RolloutStep Analyze(string? provider = null) => new(Analysis: new AnalysisStep(provider));
 
+    public static RolloutStep AnalyzeWith(string template) => new(Analysis: new AnalysisStep(Template: template));
+
     /// <summary>The step in words, for status and audit reasons.</summary>
     public string Describe() => this switch
     {
         { SetWeight: { } weight } => $"setWeight {weight} ({weight / 100.0:0.##}%)",
         { Pause.DurationSeconds: { } seconds } => $"pause {seconds}s",
         { Pause: not null } => "pause until promoted",
+        { Analysis.Template: { } template } => $"analysis (template {template})",
         { Analysis: { } analysis } => analysis.Provider is null ? "analysis" : $"analysis ({analysis.Provider})",
         _ => "invalid step",
     };
@@ -41,9 +44,13 @@ public sealed record PauseStep(
     public TimeSpan? Duration => DurationSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 }
 
-/// <summary>Runs the named analysis provider (the configured default when null) and acts on its verdict.</summary>
+/// <summary>
+/// Runs the named analysis provider (the configured default when null), or the agent's analysis template
+/// <see cref="Template"/> (measured every interval until it decides), and acts on its verdict.
+/// </summary>
 public sealed record AnalysisStep(
-    [property: JsonPropertyName("provider"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Provider = null);
+    [property: JsonPropertyName("provider"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Provider = null,
+    [property: JsonPropertyName("template"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Template = null);
 
 /// <summary>Step-list rules and the default staged rollout.</summary>
 public static class RolloutSteps
@@ -98,6 +105,10 @@ public static class RolloutSteps
             else if (step.Pause?.DurationSeconds is { } seconds && seconds is < 1 or > MaxPauseSeconds)
             {
                 errors[key + ".pause.durationSeconds"] = [$"A pause lasts 1-{MaxPauseSeconds} seconds; omit it to pause until promoted."];
+            }
+            else if (step.Analysis is { Provider: not null, Template: not null })
+            {
+                errors[key + ".analysis"] = ["An analysis step names a provider or a template, not both."];
             }
             else if (step.Analysis?.Provider is { } provider && !isKnownProvider(provider))
             {

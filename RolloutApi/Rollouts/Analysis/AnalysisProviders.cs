@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using RolloutApi.Rollouts.Analysis;
 using Microsoft.Extensions.Options;
 
 namespace RolloutApi.Rollouts;
@@ -12,7 +13,8 @@ public sealed class AnalysisProviders(IEnumerable<IAnalysisProvider> providers, 
     public bool IsKnown(string name) => _byName.ContainsKey(name);
 
     /// <summary>The provider for a step: its own, else the configured default.</summary>
-    public IAnalysisProvider For(AnalysisStep step) => _byName[step.Provider ?? options.Value.Provider];
+    public IAnalysisProvider For(AnalysisStep step) =>
+        _byName[step.Template is not null ? Analysis.TemplateAnalysisProvider.ProviderName : step.Provider ?? options.Value.Provider];
 }
 
 /// <summary>Registration for analysis providers.</summary>
@@ -29,6 +31,7 @@ public static class AnalysisServiceCollectionExtensions
     internal static IServiceCollection AddAnalysis(this IServiceCollection services)
     {
         services.AddAnalysisProvider<PassingAnalysisProvider>();
+        services.AddTemplateAnalysis();
         services.AddOptions<AnalysisOptions>()
             .BindConfiguration(AnalysisOptions.SectionName)
             .ValidateDataAnnotations()

@@ -22,10 +22,21 @@ public enum AnalysisVerdict
 /// <param name="Since">When the current weight took effect: the start of the window worth looking at.</param>
 /// <param name="Now">The engine's clock.</param>
 public sealed record AnalysisRequest(
-    string Agent, long RolloutId, int StepIndex, RevisionSpec Stable, RevisionSpec Canary, int Weight, DateTimeOffset Since, DateTimeOffset Now);
+    string Agent, long RolloutId, int StepIndex, RevisionSpec Stable, RevisionSpec Canary, int Weight, DateTimeOffset Since, DateTimeOffset Now)
+{
+    /// <summary>The analysis template the step names (the <c>template</c> provider), if any.</summary>
+    public string? Template { get; init; }
+
+    /// <summary>The rollout's version: a step attempt's identity (a resume bumps it, so a held analysis runs again).</summary>
+    public long RolloutVersion { get; init; }
+}
 
 /// <summary>A verdict and one line on why.</summary>
-public sealed record AnalysisResult(AnalysisVerdict Verdict, string Summary);
+public sealed record AnalysisResult(AnalysisVerdict Verdict, string Summary)
+{
+    /// <summary>Set while a run is still measuring: no verdict yet, ask again at this time (the verdict is ignored).</summary>
+    public DateTimeOffset? RecheckAt { get; init; }
+}
 
 /// <summary>
 /// Judges a canary. Registered with <c>TryAddEnumerable</c> (see <c>AddAnalysisProvider</c>) and chosen by name: an

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using RolloutApi.Gateways;
+using RolloutApi.Rollouts.Analysis.Judges;
+using RolloutApi.Storage;
+
+namespace RolloutApi.Rollouts.Analysis;
+
+/// <summary>Registration for template analysis: sources and judges by name, runs, background analysis and the runs' tables.</summary>
+public static class TemplateAnalysisServiceCollectionExtensions
+{
+    /// <summary>Makes a metric source available under its <see cref="IMetricSource.Name"/>.</summary>
+    public static IServiceCollection AddMetricSource<TSource>(this IServiceCollection services)
+        where TSource : class, IMetricSource
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMetricSource, TSource>());
+        return services;
+    }
+
+    /// <summary>Makes a judge available under its <see cref="IAnalysisJudge.Name"/>.</summary>
+    public static IServiceCollection AddAnalysisJudge<TJudge>(this IServiceCollection services)
+        where TJudge : class, IAnalysisJudge
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAnalysisJudge, TJudge>());
+        return services;
+    }
+
+    internal static IServiceCollection AddTemplateAnalysis(this IServiceCollection services)
+    {
+        services.AddGatewayStatsReader();
+        services.AddOptions<PrometheusSourceOptions>().BindConfiguration(PrometheusSourceOptions.SectionName).ValidateOnStart();
+        services.AddHttpClient(PrometheusMetricSource.HttpClientName);
+        services.AddMetricSource<GatewayMetricSource>();
+        services.AddMetricSource<PrometheusMetricSource>();
+        services.AddAnalysisJudge<ThresholdJudge>();
+        services.AddAnalysisJudge<SequentialJudge>();
+        services.AddAnalysisJudge<MannWhitneyJudge>();
+        services.AddAnalysisProvider<TemplateAnalysisProvider>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISchemaContributor, AnalysisSchema>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransitionParticipant, AnalysisTransitionParticipant>());
+        services.TryAddSingleton<AnalysisStore>();
+        services.TryAddSingleton<AnalysisTemplates>();
+        services.TryAddSingleton<AnalysisRunner>();
+        services.TryAddSingleton<BackgroundAnalysis>();
+        services.TryAddSingleton<AnalysisRunQueries>();
+        return services;
+    }
+}
