@@ -128,6 +128,7 @@ public static class Extensions
         options.RespectNullableAnnotations = true;
         options.RespectRequiredConstructorParameters = true;
         options.AllowDuplicateProperties = false;
-        options.MaxDepth = 16;
+        // 32, not 16: the OpenAPI document is written with these options, and the analysis runs' schema nests deeper than 16.
+        options.MaxDepth = 32;
     }
 }
