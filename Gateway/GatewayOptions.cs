@@ -58,6 +58,26 @@ public sealed class GatewayOptions
 
     /// <summary>What the gateway's OpenTelemetry records per request (each item is paid on every request).</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
+
+    /// <summary>Who may force a track with <c>X-Agent-Track</c>.</summary>
+    public ForcedTrackOptions ForcedTrack { get; set; } = new();
+}
+
+/// <summary>
+/// Who may force a track (section <c>Gateway:ForcedTrack</c>). Locally anyone may; the Kubernetes publisher turns
+/// anonymous forcing off, so that only callers with <see cref="Token"/> (header <c>X-Agent-Track-Token</c>) or a listed
+/// <c>X-Client-Id</c> reach a track of their choosing. A request that may not force is routed as if it had not asked.
+/// </summary>
+public sealed class ForcedTrackOptions
+{
+    /// <summary>Whether any caller may force a track (local development: yes).</summary>
+    public bool AllowAnonymous { get; set; } = true;
+
+    /// <summary>A secret that lets a caller force a track (header <c>X-Agent-Track-Token</c>); keep it in a secret store.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>Client ids (<c>X-Client-Id</c>) that may force a track, e.g. a smoke-test client.</summary>
+    public List<string> ClientIds { get; set; } = [];
 }
 
 /// <summary>The safe mode a gateway falls back to when it lost contact with RolloutApi for longer than its lease.</summary>
@@ -145,6 +165,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             || !options.Id.All(static c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-'))
         {
             failures.Add($"Gateway:Id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'; was '{options.Id}'.");
+        }
+
+        if (options.ForcedTrack.Token is { Length: > 0 and (< 16 or > 200) })
+        {
+            failures.Add("Gateway:ForcedTrack:Token must be 16 to 200 characters (it is a secret; make it long and random).");
         }
 
         if (options.Lease <= TimeSpan.Zero)

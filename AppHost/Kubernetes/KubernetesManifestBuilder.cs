@@ -199,6 +199,13 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
             }
         }
 
+        if (service.Name == ResourceNames.Gateway)
+        {
+            // A published gateway faces real users: only callers with the forced-track token or a listed client id may
+            // pick a track (Gateway:ForcedTrack:Token / ClientIds, set by the operator from a secret).
+            Set(EnvironmentNames.GatewayForcedTrackAnonymous, "false");
+        }
+
         var revision = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (service.Agent is not null && configuration.Remove(AgentSettings.Version, out var version))
         {
@@ -496,5 +503,6 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
         public const string OtelServiceName = "OTEL_SERVICE_NAME";
         public const string DatabasePath = "RolloutApi__DatabasePath";
         public const string TrackDriver = "Drivers__Track";
+        public const string GatewayForcedTrackAnonymous = "Gateway__ForcedTrack__AllowAnonymous";
     }
 }

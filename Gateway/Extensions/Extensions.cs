@@ -26,6 +26,7 @@ public static class Extensions
         services.AddSingleton<IRoutingState, RoutingState>();
         services.AddSingleton<ITrackSelector, TrackSelector>();
         services.AddSingleton<IClientKeyIssuer, ClientKeyIssuer>();
+        services.AddSingleton<ForcedTrackPolicy>();
         services.AddSingleton<TrackDestinations>();
         services.AddSingleton<IProxyDestinations, ProxyDestinations>();
         services.AddSingleton<ITrafficStats, TrafficStats>();

@@ -26,7 +26,8 @@ public sealed class RoutingSnapshot
         TrackRoute canary,
         RoutingSource source,
         DateTimeOffset appliedAt,
-        bool stableOnlyFallback = false)
+        bool stableOnlyFallback = false,
+        bool forcedCanary = true)
     {
         Agent = agent;
         Revision = revision;
@@ -36,6 +37,7 @@ public sealed class RoutingSnapshot
         Source = source;
         AppliedAt = appliedAt;
         StableOnlyFallback = stableOnlyFallback;
+        ForcedCanary = forcedCanary && !stableOnlyFallback;
     }
 
     public string Agent { get; }
@@ -59,6 +61,12 @@ public sealed class RoutingSnapshot
     /// <see cref="Revision"/> is applied again as soon as RolloutApi is heard from.
     /// </summary>
     public bool StableOnlyFallback { get; }
+
+    /// <summary>
+    /// Whether a request may force the canary: false after an abort (until an operator allows it) and during a
+    /// stable-only fallback. Precomputed here so the per-request check is one field read.
+    /// </summary>
+    public bool ForcedCanary { get; }
 
     public TrackRoute RouteOf(Track track) => track == Track.Canary ? Canary : Stable;
 

@@ -96,7 +96,7 @@ internal sealed partial class RoutingState : IRoutingState
             // Fail static: a table without this agent says nothing about where its traffic goes, so keep the routing.
             LogAgentMissing(_logger, table.Revision, current.Agent);
             return new RoutingSnapshot(current.Agent, table.Revision, current.Weight, current.Stable, current.Canary,
-                RoutingSource.RolloutApi, _timeProvider.GetUtcNow());
+                RoutingSource.RolloutApi, _timeProvider.GetUtcNow(), forcedCanary: current.ForcedCanary);
         }
 
         if (!Weights.IsValid(route.Weight))
@@ -111,7 +111,8 @@ internal sealed partial class RoutingState : IRoutingState
             Merge(current.Stable, route.Stable),
             Merge(current.Canary, route.Canary),
             RoutingSource.RolloutApi,
-            _timeProvider.GetUtcNow());
+            _timeProvider.GetUtcNow(),
+            forcedCanary: route.ForcedCanary);
     }
 
     /// <summary>A table's empty or malformed fields keep what is in force instead of breaking the track.</summary>

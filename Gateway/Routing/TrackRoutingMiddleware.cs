@@ -19,6 +19,7 @@ internal sealed class TrackRoutingMiddleware(
     TrackDestinations destinations,
     ITrafficStats stats,
     GatewayMetrics metrics,
+    ForcedTrackPolicy forcedTrack,
     TimeProvider timeProvider)
 {
     public async Task InvokeAsync(HttpContext context)
@@ -27,7 +28,15 @@ internal sealed class TrackRoutingMiddleware(
         var snapshot = routing.Current;
         var request = context.Request;
 
-        Track? forced = TrackNames.TryParse(request.Headers[AgentHeaders.Track].ToString(), out var asked) ? asked : null;
+        Track? forced = TrackNames.TryParse(request.Headers[AgentHeaders.Track].ToString(), out var asked) && forcedTrack.Allows(request)
+            ? asked
+            : null;
+        if (forced == Track.Canary && !snapshot.ForcedCanary)
+        {
+            await RefuseForcedCanaryAsync(context, snapshot);
+            return;
+        }
+
         var clientKey = ClientKeyOf(request);
         var decision = selector.Select(snapshot, forced, clientKey);
         if (clientKey.Length == 0)
@@ -80,6 +89,16 @@ internal sealed class TrackRoutingMiddleware(
         headers[AgentHeaders.Track] = TrackNames.Of(track);
         headers[AgentHeaders.Version] = version;
     }
+
+    /// <summary>After an abort (or in a stable-only fallback) the canary takes no forced traffic: a clear 403, not stable in disguise.</summary>
+    private static Task RefuseForcedCanaryAsync(HttpContext context, RoutingSnapshot snapshot) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "The canary refuses forced traffic.",
+            detail: snapshot.StableOnlyFallback
+                ? "The gateway lost contact with RolloutApi and routes to stable only until it hears from it again."
+                : $"The rollout of agent '{snapshot.Agent}' was aborted; an operator can allow forced canary traffic again " +
+                  $"(PUT /api/agents/{snapshot.Agent}/forced-canary), or retry the rollout.").ExecuteAsync(context);
 
     /// <summary>The sticky key: the <c>X-Client-Id</c> header, else the <c>aa-client</c> cookie; empty when neither.</summary>
     private static ReadOnlySpan<char> ClientKeyOf(HttpRequest request)

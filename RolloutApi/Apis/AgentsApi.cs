@@ -12,6 +12,9 @@ namespace RolloutApi.Apis;
 /// <summary>The body of <c>PUT /api/agents/{agent}/weight</c>: the canary weight in basis points (0–10,000).</summary>
 public sealed record WeightRequest(int Weight);
 
+/// <summary>The body of <c>PUT /api/agents/{agent}/forced-canary</c>: whether forced traffic may reach an aborted rollout's canary.</summary>
+public sealed record ForcedCanaryRequest(bool Allowed);
+
 /// <summary>Agents and their routes: list, read, and set the canary weight by hand.</summary>
 public static class AgentsApi
 {
@@ -37,7 +40,43 @@ public static class AgentsApi
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
                 StatusCodes.Status412PreconditionFailed);
 
+        api.MapPut("/{agent}/forced-canary", SetForcedCanary)
+            .WithName(nameof(SetForcedCanary))
+            .WithSummary("After an abort, lets forced traffic (X-Agent-Track: canary) reach the canary again, or closes it again.")
+            .WithDescription("The canary of an aborted rollout refuses forced traffic (the gateway answers 403) until an operator allows it here; " +
+                "a retry or a new rollout opens it by itself. 409 when the newest rollout is not aborted. If-Match (optional): the route ETag.")
+            .RequireAuthorization(AuthPolicies.Operator)
+            .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+                StatusCodes.Status412PreconditionFailed);
+
         return app;
+    }
+
+    public static async Task<Results<Ok<AgentRoute>, ProblemHttpResult>> SetForcedCanary(
+        string agent,
+        ForcedCanaryRequest request,
+        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
+        ClaimsPrincipal user,
+        RoutingService routing,
+        GatewayRegistry gateways,
+        HttpResponse response,
+        CancellationToken cancellationToken)
+    {
+        if (!Precondition.TryParse(ifMatch, out var precondition))
+        {
+            return ApiResults.InvalidIfMatch();
+        }
+
+        var before = gateways.CurrentRevision;
+        var outcome = await routing.SetForcedCanaryAsync(agent, request.Allowed, precondition, Actor.Of(user), cancellationToken);
+        if (outcome.Error is { } error)
+        {
+            return ApiResults.Problem(error);
+        }
+
+        GatewayHeaders.Set(response, await gateways.AfterChangeAsync(before, cancellationToken));
+        ApiResults.SetETag(response, outcome.Value!.Revision);
+        return TypedResults.Ok(outcome.Value);
     }
 
     public static async Task<Ok<IReadOnlyList<AgentView>>> ListAgents(AgentQueries queries, CancellationToken cancellationToken) =>

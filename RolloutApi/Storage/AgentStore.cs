@@ -30,7 +30,11 @@ public sealed class AgentStore
     // The canary's label is the running rollout's target version, otherwise the configured idle label.
     private const string RouteSelect = $"""
         SELECT a.name, a.weight, a.stable_destination, sr.version, a.canary_destination,
-               COALESCE(cr.version, a.idle_canary_version), a.route_revision
+               COALESCE(cr.version, a.idle_canary_version), a.route_revision,
+               NOT EXISTS (
+                   SELECT 1 FROM rollouts n
+                   WHERE n.id = (SELECT MAX(id) FROM rollouts WHERE agent = a.name) AND n.state = '{nameof(RolloutState.Aborted)}'
+                     AND NOT EXISTS (SELECT 1 FROM forced_canary_allowances f WHERE f.agent = a.name AND f.rollout_id = n.id))
         FROM agents a
         JOIN revisions sr ON sr.agent = a.name AND sr.number = a.stable_revision
         LEFT JOIN rollouts r ON r.agent = a.name AND r.state IN ({RolloutStates.ActiveSqlList})
@@ -222,7 +226,8 @@ public sealed class AgentStore
         Weight: reader.GetInt32(1),
         Stable: new TrackRoute(reader.GetString(2), reader.GetString(3)),
         Canary: new TrackRoute(reader.GetString(4), reader.GetString(5)),
-        Revision: reader.GetInt64(6));
+        Revision: reader.GetInt64(6),
+        ForcedCanary: reader.GetBoolean(7));
 
     private static AgentRecord ReadAgent(Microsoft.Data.Sqlite.SqliteDataReader reader) => new(
         reader.GetString(0),

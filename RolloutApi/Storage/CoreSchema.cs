@@ -92,5 +92,16 @@ public sealed class CoreSchema : ISchemaContributor
             CREATE INDEX audit_by_agent ON audit (agent, id);
             CREATE INDEX audit_by_rollout ON audit (rollout_id, id) WHERE rollout_id IS NOT NULL;
             """),
+        new(2, "forced-canary allowances after an abort", """
+            -- After an abort the canary refuses forced traffic (X-Agent-Track: canary) unless an operator allowed it for that
+            -- aborted rollout; a retry or a new rollout opens it again by itself (the newest rollout is no longer aborted).
+            CREATE TABLE forced_canary_allowances (
+                agent      TEXT NOT NULL REFERENCES agents (name),
+                rollout_id INTEGER NOT NULL REFERENCES rollouts (id),
+                allowed_at TEXT NOT NULL,
+                allowed_by TEXT NOT NULL,
+                PRIMARY KEY (agent, rollout_id)
+            ) STRICT;
+            """),
     ];
 }

@@ -50,6 +50,10 @@ public static class TransitionActions
     public const string Aborted = "Aborted";
     public const string Retried = "Retried";
     public const string RolledBack = "RolledBack";
+
+    /// <summary>An operator let forced traffic reach the canary of an aborted rollout again (or closed it once more).</summary>
+    public const string ForcedCanaryAllowed = "ForcedCanaryAllowed";
+    public const string ForcedCanaryClosed = "ForcedCanaryClosed";
 }
 
 /// <summary>Actors that are not a credential.</summary>

@@ -46,4 +46,7 @@ public static class AgentHeaders
 
     /// <summary>The API key header RolloutApi accepts besides a bearer token.</summary>
     public const string ApiKey = "X-Api-Key";
+
+    /// <summary>The secret that lets a caller force a track where anonymous forcing is off (<c>Gateway:ForcedTrack:Token</c>).</summary>
+    public const string TrackToken = "X-Agent-Track-Token";
 }

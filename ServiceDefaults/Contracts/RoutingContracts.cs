@@ -30,13 +30,18 @@ public sealed record RoutingTable(
     }
 }
 
-/// <summary>One agent's routing: the two tracks and the canary weight in basis points (0–10,000).</summary>
+/// <summary>
+/// One agent's routing: the two tracks and the canary weight in basis points (0–10,000). <see cref="ForcedCanary"/> is
+/// false after an abort (until an operator allows it, or a retry or new rollout): the gateway then refuses requests
+/// that force the canary with <c>X-Agent-Track: canary</c>.
+/// </summary>
 public sealed record AgentRoute(
     [property: JsonPropertyName("agent")] string Agent,
     [property: JsonPropertyName("weight")] int Weight,
     [property: JsonPropertyName("stable")] TrackRoute Stable,
     [property: JsonPropertyName("canary")] TrackRoute Canary,
-    [property: JsonPropertyName("revision")] long Revision);
+    [property: JsonPropertyName("revision")] long Revision,
+    [property: JsonPropertyName("forcedCanary")] bool ForcedCanary = true);
 
 /// <summary>Where a track runs (a service-discovery address such as <c>http://agent-stable</c>) and its version label.</summary>
 public sealed record TrackRoute(

@@ -40,6 +40,9 @@ public sealed class KubernetesPublishSettingsTests : IDisposable
         Assert.Equal(18, manifests.Single<V1Deployment>(ResourceNames.AgentStable).Spec.Replicas);
         Assert.Equal(2, manifests.Single<V1Deployment>(ResourceNames.AgentCanary).Spec.Replicas);
         Assert.Equal("http://collector.observability:4317", manifests.Single<V1ConfigMap>(ConfigMapName(ResourceNames.Gateway)).Data[EnvironmentNames.OtlpEndpoint]);
+        // A published gateway: no forced tracks for anonymous callers (the token and client ids are the operator's).
+        Assert.Equal("false", manifests.Single<V1ConfigMap>(ConfigMapName(ResourceNames.Gateway)).Data[EnvironmentNames.GatewayForcedTrackAnonymous]);
+        Assert.DoesNotContain(EnvironmentNames.GatewayForcedTrackAnonymous, manifests.Single<V1ConfigMap>(ConfigMapName(ResourceNames.RolloutApi)).Data.Keys);
         var claim = manifests.Single<V1PersistentVolumeClaim>(DataClaimName(ResourceNames.RolloutApi));
         Assert.Equal("fast-ssd", claim.Spec.StorageClassName);
         Assert.Equal(new ResourceQuantity("5Gi"), claim.Spec.Resources.Requests["storage"]);

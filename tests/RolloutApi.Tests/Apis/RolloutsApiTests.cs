@@ -70,6 +70,44 @@ public sealed class RolloutsApiTests : IDisposable
     }
 
     [Fact]
+    public async Task An_abort_closes_the_canary_to_forced_traffic_until_the_operator_allows_it_or_the_rollout_is_retried()
+    {
+        using var tooEarly = await PutForcedCanaryAsync(true);
+        Assert.Equal(HttpStatusCode.Conflict, tooEarly.StatusCode);
+        await StartAsync("""[{"setWeight": 2500}, {"pause": {}}]""");
+        await WaitForStepAsync(1);
+        Assert.True((await RouteAsync()).ForcedCanary);
+
+        using var aborted = await PostAsync($"{AgentPath}/rollout/abort", null);
+        var abort = await aborted.ReadAsync<RolloutStatus>();
+        var closed = await RouteAsync();
+        Assert.False(closed.ForcedCanary);
+        // No gateway is connected in this test: the abort says so (0 of 0) instead of waiting.
+        Assert.Equal((0, 0), (abort.Gateways!.Applied, abort.Gateways.Known));
+
+        using var allowed = await PutForcedCanaryAsync(true);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.True((await allowed.ReadAsync<AgentRoute>()).ForcedCanary);
+        var opened = await RouteAsync();
+        Assert.True(opened.ForcedCanary);
+        Assert.True(opened.Revision > closed.Revision, "allowing forced traffic must publish a new routing revision");
+        Assert.Equal("0", allowed.Headers.GetValues("Gateways-Known").Single());
+
+        using var closedAgain = await PutForcedCanaryAsync(false);
+        Assert.Equal(HttpStatusCode.OK, closedAgain.StatusCode);
+        Assert.False((await RouteAsync()).ForcedCanary);
+
+        using var audit = await _operator.GetAsync($"{AgentPath}/audit").WaitAsync(Deadline.Request);
+        var actions = (await audit.ReadAsync<JsonElement>()).EnumerateArray().Select(e => e.GetProperty("action").GetString()).ToList();
+        Assert.Contains("ForcedCanaryAllowed", actions);
+        Assert.Contains("ForcedCanaryClosed", actions);
+
+        using var retried = await PostAsync($"{AgentPath}/rollout/retry", null);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.True((await RouteAsync()).ForcedCanary);
+    }
+
+    [Fact]
     public async Task Dashboard_style_bodies_and_empty_bodies_are_accepted_and_undo_reverts_a_promotion()
     {
         await StartAsync("""[{"setWeight": 100}, {"pause": {}}]""");
@@ -178,6 +216,15 @@ public sealed class RolloutsApiTests : IDisposable
         using var response = await _operator.GetAsync(RolloutApiPaths.Routing).WaitAsync(Deadline.Request);
         return (await response.ReadAsync<RoutingTable>()).Find(RolloutApiFactory.Agent)!.Weight;
     }
+
+    private async Task<AgentRoute> RouteAsync()
+    {
+        using var response = await _operator.GetAsync(RolloutApiPaths.Routing).WaitAsync(Deadline.Request);
+        return (await response.ReadAsync<RoutingTable>()).Find(RolloutApiFactory.Agent)!;
+    }
+
+    private Task<HttpResponseMessage> PutForcedCanaryAsync(bool allowed) =>
+        _operator.PutAsync($"{AgentPath}/forced-canary", Json.Body($$"""{"allowed": {{(allowed ? "true" : "false")}}}""")).WaitAsync(Deadline.Request);
 
     private async Task<HttpResponseMessage> PostAsync(string path, string? body, string? ifMatch = null)
     {
