@@ -20,7 +20,7 @@ public sealed class GatewayAcknowledgementTests(ITestOutputHelper output)
     private const string AgentPath = $"/api/agents/{RolloutApiFactory.Agent}";
     private const string GatewayA = "gw-a";
     private const string GatewayB = "gw-b";
-    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1.5);
     private static readonly TimeSpan AckTimeout = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The lease is checked every tenth of it: the fallback lands within lease + one check + scheduling slack.</summary>
@@ -72,17 +72,28 @@ public sealed class GatewayAcknowledgementTests(ITestOutputHelper output)
             Assert.InRange(warmup.Count(t => t == Tracks.Canary), 15, 25);
             Assert.Equal(before + warmup.Count(t => t == Tracks.Canary), canary.Served);
 
-            // Cut B off, then abort.
+            // Cut B off and, from that moment, keep sending through B (by the agents' word); meanwhile abort.
+            var canaryAtCut = canary.Served;
             relay.Cut();
             var cutAt = Stopwatch.StartNew();
-            var clock = Stopwatch.StartNew();
+            var throughBAfterCut = Task.Run(async () =>
+            {
+                var served = new List<(TimeSpan At, string Track)>();
+                while (cutAt.Elapsed < Lease + FallbackSlack + TimeSpan.FromMilliseconds(300))
+                {
+                    var track = await SendOneAsync(throughB);
+                    served.Add((cutAt.Elapsed, track));
+                }
+
+                return served;
+            });
             using var aborted = await client.PostAsync($"{AgentPath}/rollout/abort", null).WaitAsync(Deadline.Request);
-            var abortTook = clock.Elapsed;
+            var abortTook = cutAt.Elapsed;
             Assert.Equal(HttpStatusCode.OK, aborted.StatusCode);
             var abort = await aborted.ReadAsync<RolloutStatus>();
             Assert.Equal(RolloutState.Aborted, abort.State);
             var ack = abort.Gateways!;
-            output.WriteLine($"abort returned in {abortTook.TotalMilliseconds:0} ms: {Describe(ack)}");
+            output.WriteLine($"abort returned {abortTook.TotalMilliseconds:0} ms after the cut: {Describe(ack)}");
             Assert.Equal(2, ack.Known);
             Assert.Equal(1, ack.Applied);
             Assert.Contains(ack.Gateways, g => g.Id == GatewayA && g.AppliedRevision >= ack.Revision);
@@ -92,27 +103,19 @@ public sealed class GatewayAcknowledgementTests(ITestOutputHelper output)
             Assert.Equal("2", Header(aborted, "Gateways-Known"));
 
             // A applied the abort before the call returned: none of its requests reach the canary.
-            var canaryBeforeA = canary.Served;
             var viaA = await SendAsync(throughA, 100);
             Assert.All(viaA, t => Assert.Equal(Tracks.Stable, t));
-            Assert.Equal(canaryBeforeA, canary.Served);
 
-            // B has not heard of the abort: it keeps its 50 % until the lease runs out, then sends nothing to the canary.
-            var canaryAfterCut = 0;
-            TimeSpan lastCanary = default;
-            while (cutAt.Elapsed < Lease + FallbackSlack + TimeSpan.FromMilliseconds(300))
-            {
-                var served = await SendOneAsync(throughB);
-                if (served == Tracks.Canary)
-                {
-                    canaryAfterCut++;
-                    lastCanary = cutAt.Elapsed;
-                }
-            }
-
-            output.WriteLine($"gateway B sent {canaryAfterCut} requests to the canary after the cut; the last {lastCanary.TotalMilliseconds:0} ms after it");
-            Assert.True(canaryAfterCut > 0, "B sent nothing to the canary after the cut: the test did not observe the lease at work");
+            // B had not heard of the abort: it kept its 50 % until the lease ran out, then sent nothing to the canary.
+            var afterCut = await throughBAfterCut.WaitAsync(Deadline.Request);
+            var canaryAfterCut = afterCut.Where(r => r.Track == Tracks.Canary).ToList();
+            var lastCanary = canaryAfterCut.Count > 0 ? canaryAfterCut[^1].At : TimeSpan.Zero;
+            output.WriteLine($"gateway B: {afterCut.Count} requests after the cut, {canaryAfterCut.Count} served by the canary, " +
+                $"the last {lastCanary.TotalMilliseconds:0} ms after the cut");
+            Assert.True(canaryAfterCut.Count > 0, "B sent nothing to the canary after the cut: the test did not observe the lease at work");
             Assert.True(lastCanary <= Lease + FallbackSlack, $"B still sent to the canary {lastCanary} after the cut (lease {Lease})");
+            // The canary's own count agrees: everything it served since the cut came through B, none through A.
+            Assert.Equal(canaryAtCut + canaryAfterCut.Count, canary.Served);
 
             // From now on B is stable-only, by the canary's own counter.
             var canaryBefore = canary.Served;
