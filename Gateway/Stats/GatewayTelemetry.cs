@@ -1,12 +1,15 @@
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Gateway.Stats;
 
 /// <summary>
 /// What the gateway changes in ServiceDefaults' OpenTelemetry, because every request pays for it (bench/README.md
-/// measures each item): traces sampled at a ratio instead of all, and the framework's per-request metrics dropped
-/// where the gateway's own per-track instruments already say the same.
+/// measures each item): traces sampled at a ratio instead of all, no client span per forwarded request (the context
+/// still goes to the agent), and the framework's per-request metrics dropped where the gateway's own per-track
+/// instruments already say the same.
 /// </summary>
 public static class GatewayTelemetry
 {
@@ -40,6 +43,13 @@ public static class GatewayTelemetry
             // agent, whose own parent-based default follows the gateway's decision.
             builder.Services.ConfigureOpenTelemetryTracerProvider(tracing =>
                 tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio))));
+        }
+
+        if (!options.ClientSpans)
+        {
+            // Registered before AddReverseProxy, whose TryAdd then keeps this factory.
+            builder.Services.AddSingleton<IForwarderHttpClientFactory, TraceContextForwarderHttpClientFactory>();
+            builder.Services.AddSingleton<ITransformProvider, TraceContextTransform>();
         }
 
         if (!options.FrameworkRequestMetrics)

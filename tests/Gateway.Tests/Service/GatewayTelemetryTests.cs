@@ -44,12 +44,14 @@ public sealed class GatewayTelemetryTests(GatewayHarness harness) : IClassFixtur
     }
 
     [Theory]
-    [InlineData("0", "01")]
-    [InlineData("1", "00")]
-    public async Task A_callers_sampling_decision_is_followed_and_its_trace_continues_at_the_agent(string ratio, string callerFlags)
+    [InlineData("0", "01", "false")]
+    [InlineData("1", "00", "false")]
+    [InlineData("0", "01", "true")]
+    [InlineData("1", "00", "true")]
+    public async Task A_callers_sampling_decision_is_followed_and_its_trace_continues_at_the_agent(string ratio, string callerFlags, string clientSpans)
     {
         await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"),
-            ("Gateway:Telemetry:TraceSampleRatio", ratio));
+            ("Gateway:Telemetry:TraceSampleRatio", ratio), ("Gateway:Telemetry:ClientSpans", clientSpans));
         using var client = Client(factory);
         harness.Stable.TraceParents.Clear();
 
