@@ -10,7 +10,6 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
-app.UseAgentResponseHeaders();
 app.UseProblemDetailsErrors();
 
 app.MapItemsApi();

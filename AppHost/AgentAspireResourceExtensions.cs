@@ -33,6 +33,9 @@ internal sealed class OverridableParameterDefault(string value) : ParameterDefau
 /// <summary>The wiring that AppHost.cs reads as one line each: agent tracks, API keys, RolloutApi's seed.</summary>
 public static class AgentAspireResourceExtensions
 {
+    /// <summary>The name of an agent track's one HTTP endpoint.</summary>
+    public const string AgentTrackEndpoint = "http";
+
     /// <summary>A secret API key, generated on first run and kept in the AppHost's user secrets.</summary>
     public static IResourceBuilder<ParameterResource> AddApiKeyParameter(this IDistributedApplicationBuilder builder, string name) =>
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
@@ -48,7 +51,18 @@ public static class AgentAspireResourceExtensions
         IResourceBuilder<ParameterResource> version,
         IResourceBuilder<ProjectResource> rolloutApi,
         IResourceBuilder<ParameterResource> viewerKey) =>
-        builder.AddProject<Projects.AgentWorker>(name)
+        builder.AddProject<Projects.AgentWorker>(name, options => options.ExcludeLaunchProfile = true)
+            // Its own endpoint per track (and per replica): AgentWorker's launch profile fixes one applicationUrl,
+            // which gave both tracks the same address under `dotnet run`, so "canary" traffic reached stable.
+            .WithHttpEndpoint(name: AgentTrackEndpoint)
+            .WithEnvironment(context =>
+            {
+                // The launch profile used to set this; without it an agent would start in Production locally.
+                if (context.ExecutionContext.IsRunMode)
+                {
+                    context.EnvironmentVariables["ASPNETCORE_ENVIRONMENT"] = builder.Environment.EnvironmentName;
+                }
+            })
             .WithEnvironment("Agent__Name", ResourceNames.DefaultAgent)
             .WithEnvironment("Agent__Track", track)
             .WithEnvironment("Agent__Version", version)

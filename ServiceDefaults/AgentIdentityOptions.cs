@@ -19,6 +19,13 @@ public sealed class AgentIdentityOptions
     /// <summary>The version label this process runs, e.g. <c>1.1.0</c>.</summary>
     [Required]
     public string Version { get; set; } = "0.0.0";
+
+    /// <summary>RolloutApi's revision number this process was started for, when it was started for one.</summary>
+    [Range(1, int.MaxValue)]
+    public int? Revision { get; set; }
+
+    /// <summary>The stored build this process runs (its content hash); unset when it runs from the source tree.</summary>
+    public string? Build { get; set; }
 }
 
 /// <summary>Names of the OpenTelemetry resource attributes and metric labels for an agent's identity.</summary>

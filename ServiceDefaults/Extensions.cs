@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -52,8 +53,9 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Registers the agent's identity (<see cref="IAgentIdentity"/>) from the <c>Agent</c> section, validated at start.
-    /// Only agents call this; the gateway and RolloutApi have no identity section.
+    /// Registers the agent's identity (<see cref="IAgentIdentity"/>) from the <c>Agent</c> section, validated at start,
+    /// and stamps it on every response (<see cref="AgentIdentityEndpoints"/>); <see cref="MapDefaultEndpoints"/> then
+    /// also maps <c>GET /identity</c>. Only agents call this; the gateway and RolloutApi have no identity section.
     /// </summary>
     public static TBuilder AddAgentIdentity<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -62,7 +64,10 @@ public static class Extensions
             .BindConfiguration(AgentIdentityOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<IAgentIdentity, AgentIdentity>();
+        // Every response says which agent process answered it: the gateway and the tests read it from here.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, AgentIdentityStartupFilter>());
         return builder;
     }
 
@@ -140,13 +145,15 @@ public static class Extensions
 
     /// <summary>
     /// Maps <c>/health</c> (readiness: every check), <c>/alive</c> (liveness: only checks tagged live) and
-    /// <c>/metrics</c> (Prometheus text). Mapped in every environment: Kubernetes probes need them.
+    /// <c>/metrics</c> (Prometheus text), and for an agent <c>/identity</c>. Mapped in every environment: Kubernetes
+    /// probes need them.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        app.MapAgentIdentity();
         return app;
     }
 

@@ -67,23 +67,6 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Stamps every response, errors included, with the version and track that served it.</summary>
-    public static IApplicationBuilder UseAgentResponseHeaders(this IApplicationBuilder app)
-    {
-        var identity = app.ApplicationServices.GetRequiredService<IAgentIdentity>();
-        return app.Use((context, next) =>
-        {
-            // At start, not now: the exception handler clears headers, and the version may change mid-request.
-            context.Response.OnStarting(() =>
-            {
-                context.Response.Headers[AgentHeaders.Version] = identity.Version;
-                context.Response.Headers[AgentHeaders.Track] = identity.Track;
-                return Task.CompletedTask;
-            });
-            return next(context);
-        });
-    }
-
     /// <summary>Turns unhandled exceptions and bare error statuses into problem details, never an empty or HTML body.</summary>
     public static IApplicationBuilder UseProblemDetailsErrors(this IApplicationBuilder app)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Gateway.Identity;
 using Gateway.Routing;
 using Gateway.Stats;
 using Gateway.Stream;
@@ -56,7 +57,7 @@ public static class GatewayApi
         });
     }
 
-    public static Results<Ok<TrafficSummary>, ValidationProblem> GetStats(ITrafficStats stats, IRoutingState routing, int? window)
+    public static Results<Ok<TrafficSummary>, ValidationProblem> GetStats(ITrafficStats stats, IRoutingState routing, ServedByCheck servedBy, int? window)
     {
         var seconds = window ?? DefaultWindowSeconds;
         if (seconds is < 1 or > ITrafficStats.MaxWindowSeconds)
@@ -67,7 +68,7 @@ public static class GatewayApi
             });
         }
 
-        return TypedResults.Ok(stats.Summarize(seconds, routing.Current));
+        return TypedResults.Ok(stats.Summarize(seconds, routing.Current) with { IdentityMismatches = servedBy.Summarize() });
     }
 
     public static ProblemHttpResult NotFound(HttpContext context) =>

@@ -1,3 +1,4 @@
+using Gateway.Identity;
 using Gateway.Routing;
 using Gateway.Stats;
 using Gateway.Stream;
@@ -31,6 +32,7 @@ public static class Extensions
         services.AddSingleton<IProxyDestinations, ProxyDestinations>();
         services.AddSingleton<ITrafficStats, TrafficStats>();
         services.AddSingleton<GatewayMetrics>();
+        services.AddServedByCheck();
 
         builder.AddGatewayTelemetry();
         AddProxy(builder);

@@ -7,8 +7,8 @@ namespace Gateway.Routing;
 
 /// <summary>
 /// The gateway's step in YARP's proxy pipeline, before load balancing: picks the request's track from the routing
-/// snapshot, narrows the available destinations to that track's replicas, stamps the serving track and version on
-/// the response and records the outcome. YARP then balances over the track's replicas, forwards and applies passive
+/// snapshot, narrows the available destinations to that track's replicas, stamps the chosen track and its version on
+/// the response (as X-Gateway-*; the agent's own X-Agent-* pass through) and records the outcome. YARP then balances over the track's replicas, forwards and applies passive
 /// health. Nothing here takes a lock or rebuilds configuration.
 /// </summary>
 internal sealed class TrackRoutingMiddleware(
@@ -84,10 +84,11 @@ internal sealed class TrackRoutingMiddleware(
         }
     }
 
+    /// <summary>The gateway's own headers: the track it chose. The agent's X-Agent-* identity is never written here.</summary>
     internal static void StampHeaders(IHeaderDictionary headers, Track track, string version)
     {
-        headers[AgentHeaders.Track] = TrackNames.Of(track);
-        headers[AgentHeaders.Version] = version;
+        headers[GatewayHeaders.Track] = TrackNames.Of(track);
+        headers[GatewayHeaders.Version] = version;
     }
 
     /// <summary>After an abort (or in a stable-only fallback) the canary takes no forced traffic: a clear 403, not stable in disguise.</summary>

@@ -22,6 +22,10 @@ public sealed record TrafficSummary(
     /// </summary>
     [JsonPropertyName("latencyBucketBoundsMs")]
     public IReadOnlyList<double> LatencyBucketBoundsMs => LatencyBuckets.UpperBoundsMs;
+
+    /// <summary>Responses not answered by the track the gateway chose, as the agents' own identity says (since start).</summary>
+    [JsonPropertyName("identityMismatches")]
+    public Identity.IdentityMismatches? IdentityMismatches { get; init; }
 }
 
 /// <summary>One track's traffic in a window. <c>errorRate</c> is (5xx + transport) / requests; 4xx are the clients'.</summary>

@@ -29,14 +29,29 @@ public static class Tracks
     public static bool IsKnown(string? track) => track is Stable or Canary;
 }
 
-/// <summary>HTTP headers that cross service boundaries.</summary>
+/// <summary>
+/// HTTP headers that cross service boundaries. On a response, the <c>X-Agent-*</c> identity headers are written by the
+/// agent process that answered (ServiceDefaults stamps them) and nobody else: the gateway passes them through.
+/// </summary>
 public static class AgentHeaders
 {
+    /// <summary>The agent that served a response (its name, e.g. <c>agent-worker</c>).</summary>
+    public const string Agent = "X-Agent-Name";
+
     /// <summary>The version label of the agent that served a response.</summary>
     public const string Version = "X-Agent-Version";
 
     /// <summary>The track that served a response; on a request to the gateway it forces that track.</summary>
     public const string Track = "X-Agent-Track";
+
+    /// <summary>RolloutApi's revision number the serving agent runs, when it knows it.</summary>
+    public const string Revision = "X-Agent-Revision";
+
+    /// <summary>The build the serving agent runs (a stored build's content hash, or its assembly's module id).</summary>
+    public const string Build = "X-Agent-Build";
+
+    /// <summary>The serving process (host/pid/start): two tracks answering with one instance share a process.</summary>
+    public const string Instance = "X-Agent-Instance";
 
     /// <summary>A client's sticky key.</summary>
     public const string ClientId = "X-Client-Id";
@@ -49,4 +64,15 @@ public static class AgentHeaders
 
     /// <summary>The secret that lets a caller force a track where anonymous forcing is off (<c>Gateway:ForcedTrack:Token</c>).</summary>
     public const string TrackToken = "X-Agent-Track-Token";
+}
+
+/// <summary>
+/// What the gateway adds to a proxied response: the track it chose and that track's version label in its routing table.
+/// Separate from the agent's own <see cref="AgentHeaders"/>, which the gateway never overwrites.
+/// </summary>
+public static class GatewayHeaders
+{
+    public const string Track = "X-Gateway-Track";
+
+    public const string Version = "X-Gateway-Version";
 }

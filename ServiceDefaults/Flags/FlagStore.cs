@@ -113,6 +113,10 @@ internal sealed class FlagStore(IAgentIdentity identity, ILogger<FlagStore> logg
             if (!string.IsNullOrWhiteSpace(snapshot.VersionLabel))
             {
                 identity.SetVersion(snapshot.VersionLabel);
+                if (snapshot.Revision is { } revision and > 0)
+                {
+                    identity.SetRevision(revision);
+                }
             }
         }
 

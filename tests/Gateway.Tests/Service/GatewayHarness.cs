@@ -33,7 +33,11 @@ public sealed class GatewayHarness : IAsyncLifetime
     public static HttpClient Client(GatewayFactory factory) =>
         factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false, AllowAutoRedirect = false });
 
-    public static async Task<(HttpStatusCode Status, string? Track, string? Version, string Body)> SendAsync(
+    /// <summary>
+    /// Sends one request; <c>Track</c>/<c>Version</c> are the gateway's choice (<c>X-Gateway-*</c>), <c>AgentTrack</c>
+    /// what the backend that answered said it is, <c>Body</c> that backend's name.
+    /// </summary>
+    public static async Task<(HttpStatusCode Status, string? Track, string? Version, string Body, string? AgentTrack, string? AgentVersion)> SendAsync(
         HttpClient client, string path = "/work", string? forcedTrack = null, string? clientId = null, string? cookie = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
@@ -53,8 +57,9 @@ public sealed class GatewayHarness : IAsyncLifetime
         }
 
         using var response = await client.SendAsync(request).WaitAsync(RequestDeadline);
-        return (response.StatusCode, Header(response, AgentHeaders.Track), Header(response, AgentHeaders.Version),
-            await response.Content.ReadAsStringAsync().WaitAsync(RequestDeadline));
+        return (response.StatusCode, Header(response, GatewayHeaders.Track), Header(response, GatewayHeaders.Version),
+            await response.Content.ReadAsStringAsync().WaitAsync(RequestDeadline),
+            Header(response, AgentHeaders.Track), Header(response, AgentHeaders.Version));
     }
 
     public static string? Header(HttpResponseMessage response, string name) =>

@@ -13,8 +13,8 @@ namespace Gateway.Tests.Support;
 
 /// <summary>
 /// A real Kestrel server on 127.0.0.1 standing in for one agent track: answers every path with its own name, and
-/// <c>/status/{code}</c> with that status. It also sends an <c>X-Agent-Version</c> of its own, which the gateway must
-/// replace with the routing table's.
+/// <c>/status/{code}</c> with that status. Like a real agent it stamps its own identity (agent, track and an
+/// <c>X-Agent-Version</c> of its own), which the gateway must pass through untouched.
 /// </summary>
 public sealed class TestBackend : IAsyncDisposable
 {
@@ -22,13 +22,17 @@ public sealed class TestBackend : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private TestBackend(WebApplication app, string name)
+    private TestBackend(WebApplication app, string name, string track)
     {
         _app = app;
         Name = name;
+        Track = track;
     }
 
     public string Name { get; }
+
+    /// <summary>The track this backend says it is (its <c>X-Agent-Track</c>).</summary>
+    public string Track { get; }
 
     public Uri Address { get; private set; } = null!;
 
@@ -41,19 +45,26 @@ public sealed class TestBackend : IAsyncDisposable
 
     private int _hits;
 
-    public static async Task<TestBackend> StartAsync(string name)
+    /// <summary>Starts a backend named <paramref name="name"/> that says it runs <paramref name="track"/> (default: its name).</summary>
+    /// <param name="stampIdentity">False: answers without any X-Agent-* identity, as a process not built on ServiceDefaults.</param>
+    public static async Task<TestBackend> StartAsync(string name, string? track = null, bool stampIdentity = true)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        var backend = new TestBackend(app, name);
+        var backend = new TestBackend(app, name, track ?? name);
         app.Run(async context =>
         {
             Interlocked.Increment(ref backend._hits);
             backend.Paths.Enqueue(context.Request.Path);
             backend.TraceParents.Enqueue(context.Request.Headers.TraceParent.ToString());
-            context.Response.Headers[AgentHeaders.Version] = BackendVersionHeaderValue;
+            if (stampIdentity)
+            {
+                context.Response.Headers[AgentHeaders.Agent] = ResourceNames.DefaultAgent;
+                context.Response.Headers[AgentHeaders.Track] = backend.Track;
+                context.Response.Headers[AgentHeaders.Version] = BackendVersionHeaderValue;
+            }
             var path = context.Request.Path.Value ?? "";
             if (path.StartsWith("/status/", StringComparison.Ordinal) && int.TryParse(path["/status/".Length..], out var status))
             {
