@@ -17,7 +17,7 @@ namespace ServiceDefaults;
 /// </summary>
 public static class AgentIdentityEndpoints
 {
-    public const string IdentityPath = "/identity";
+    public const string IdentityPath = AgentPaths.Identity;
 
     /// <summary>Maps <c>GET /identity</c> when the process has an agent identity; a no-op otherwise.</summary>
     public static IEndpointRouteBuilder MapAgentIdentity(this IEndpointRouteBuilder app)

@@ -66,6 +66,13 @@ public static class AgentHeaders
     public const string TrackToken = "X-Agent-Track-Token";
 }
 
+/// <summary>Paths every agent built on ServiceDefaults serves besides its own API.</summary>
+public static class AgentPaths
+{
+    /// <summary><c>GET</c>: the agent process's own identity (agent, track, version, revision, build, instance).</summary>
+    public const string Identity = "/identity";
+}
+
 /// <summary>
 /// What the gateway adds to a proxied response: the track it chose and that track's version label in its routing table.
 /// Separate from the agent's own <see cref="AgentHeaders"/>, which the gateway never overwrites.

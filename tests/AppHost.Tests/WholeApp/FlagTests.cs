@@ -88,11 +88,18 @@ public sealed class FlagTests(AppFixture fixture)
         try
         {
             Assert.Equal(Enriched, await SendAsync(gateway, Tracks.Canary));
+            var before = await ServedByTests.IdentityViaGatewayAsync(gateway, Tracks.Canary);
 
             // A restarted agent cannot reach RolloutApi: it serves the copy it kept on disk.
-            await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.AgentCanary, KnownResourceCommands.RestartCommand, deadline.Token);
+            var restartedAgent = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.AgentCanary, KnownResourceCommands.RestartCommand, deadline.Token);
+            Assert.True(restartedAgent.Success, restartedAgent.Message);
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.AgentCanary, deadline.Token);
             await WaitForBehaviourAsync(gateway, Tracks.Canary, Enriched);
+
+            // It really is a new process, by its own word, that serves the kept flags.
+            var after = await ServedByTests.IdentityViaGatewayAsync(gateway, Tracks.Canary);
+            Assert.NotEqual(before.Instance, after.Instance);
+            Assert.NotEqual(before.ProcessId, after.ProcessId);
         }
         finally
         {
@@ -127,6 +134,7 @@ public sealed class FlagTests(AppFixture fixture)
     {
         using var response = await WorkItems.SendAsync(gateway, track);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(track, WholeAppTests.ServedBy(response));
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         return body.GetProperty("behaviour").GetString()!;
     }

@@ -70,7 +70,7 @@ public sealed class RolloutTests(AppFixture fixture)
 
         // Four clients keep sending while the abort happens; every response is stamped with when its request left.
         var clock = Stopwatch.StartNew();
-        var served = new ConcurrentBag<(TimeSpan SentAt, string? Track)>();
+        var served = new ConcurrentBag<(TimeSpan SentAt, HttpStatusCode Status, string? Track)>();
         using var stopLoad = new CancellationTokenSource();
         var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
@@ -78,7 +78,7 @@ public sealed class RolloutTests(AppFixture fixture)
             {
                 var sentAt = clock.Elapsed;
                 using var response = await WorkItems.SendAsync(gateway, forcedTrack: null);
-                served.Add((sentAt, WholeAppTests.Header(response, AgentHeaders.Track)));
+                served.Add((sentAt, response.StatusCode, WholeAppTests.Header(response, AgentHeaders.Track)));
             }
         })).ToArray();
 
@@ -94,6 +94,8 @@ public sealed class RolloutTests(AppFixture fixture)
 
         var after = served.Where(s => s.SentAt > abortReturnedAt).ToList();
         Assert.True(after.Count >= 200);
+        // Every response of the load, before and after the abort, succeeded; after it, the agent that answered was stable.
+        Assert.All(served, s => Assert.Equal(HttpStatusCode.OK, s.Status));
         Assert.All(after, s => Assert.Equal(Tracks.Stable, s.Track));
         Assert.Equal(0, (await RoutingTests.GetAppliedRoutingAsync(gateway)).GetProperty("weight").GetInt32());
     }

@@ -54,8 +54,9 @@ public sealed class RoutingTests(AppFixture fixture)
                 {
                     using var first = await WorkItems.SendAsync(gateway, forcedTrack: null, clientId: client);
                     using var second = await WorkItems.SendAsync(gateway, forcedTrack: null, clientId: client);
-                    var track = WholeAppTests.Header(first, AgentHeaders.Track);
-                    Assert.Equal(track, WholeAppTests.Header(second, AgentHeaders.Track));
+                    Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
+                    var track = WholeAppTests.ServedBy(first);
+                    Assert.Equal(track, WholeAppTests.ServedBy(second));
                     if (previous.TryGetValue(client, out var before) && before == Tracks.Canary)
                     {
                         Assert.Equal(Tracks.Canary, track);
@@ -134,7 +135,7 @@ public sealed class RoutingTests(AppFixture fixture)
         {
             using var response = await WorkItems.SendAsync(gateway, forcedTrack: null);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            if (WholeAppTests.Header(response, AgentHeaders.Track) == Tracks.Canary)
+            if (WholeAppTests.ServedBy(response) == Tracks.Canary)
             {
                 canary++;
             }
