@@ -87,8 +87,8 @@ internal sealed class TrackRoutingMiddleware(
     /// <summary>The gateway's own headers: the track it chose. The agent's X-Agent-* identity is never written here.</summary>
     internal static void StampHeaders(IHeaderDictionary headers, Track track, string version)
     {
-        headers[GatewayHeaders.Track] = TrackNames.Of(track);
-        headers[GatewayHeaders.Version] = version;
+        headers[GatewayChoiceHeaders.Track] = TrackNames.Of(track);
+        headers[GatewayChoiceHeaders.Version] = version;
     }
 
     /// <summary>After an abort (or in a stable-only fallback) the canary takes no forced traffic: a clear 403, not stable in disguise.</summary>

@@ -77,7 +77,7 @@ public static class AgentPaths
 /// What the gateway adds to a proxied response: the track it chose and that track's version label in its routing table.
 /// Separate from the agent's own <see cref="AgentHeaders"/>, which the gateway never overwrites.
 /// </summary>
-public static class GatewayHeaders
+public static class GatewayChoiceHeaders
 {
     public const string Track = "X-Gateway-Track";
 

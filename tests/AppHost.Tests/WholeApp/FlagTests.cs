@@ -93,13 +93,15 @@ public sealed class FlagTests(AppFixture fixture)
             // A restarted agent cannot reach RolloutApi: it serves the copy it kept on disk.
             var restartedAgent = await fixture.App.ResourceCommands.ExecuteCommandAsync(ResourceNames.AgentCanary, KnownResourceCommands.RestartCommand, deadline.Token);
             Assert.True(restartedAgent.Success, restartedAgent.Message);
+            // Wait on the agent's own word (a new instance answering), not on a health state that may still be the
+            // old process's: the requests below must each succeed, there is no retry to hide one that does not.
+            var after = await ServedByTests.WaitForNewInstanceAsync(fixture, ResourceNames.AgentCanary, before.Instance);
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.AgentCanary, deadline.Token);
             await WaitForBehaviourAsync(gateway, Tracks.Canary, Enriched);
 
-            // It really is a new process, by its own word, that serves the kept flags.
-            var after = await ServedByTests.IdentityViaGatewayAsync(gateway, Tracks.Canary);
-            Assert.NotEqual(before.Instance, after.Instance);
+            // It really is a new process, by its own word, that serves the kept flags — and the gateway reaches it.
             Assert.NotEqual(before.ProcessId, after.ProcessId);
+            Assert.Equal(after.Instance, (await ServedByTests.IdentityViaGatewayAsync(gateway, Tracks.Canary)).Instance);
         }
         finally
         {

@@ -82,6 +82,28 @@ public sealed class ServedByTests(AppFixture fixture)
         }
     }
 
+    /// <summary>Polls the track's own <c>/identity</c> until a process other than <paramref name="previousInstance"/> answers.</summary>
+    internal static async Task<AgentIdentity> WaitForNewInstanceAsync(AppFixture fixture, string resource, string previousInstance)
+    {
+        using var client = fixture.App.CreateHttpClient(resource, "http");
+        AgentIdentity? current = null;
+        await RoutingTests.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                current = await client.GetFromJsonAsync<AgentIdentity>(AgentPaths.Identity).WaitAsync(AppFixture.RequestDeadline);
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet (or a proxy with no process behind it): not an answer.
+                return false;
+            }
+
+            return current is not null && current.Instance != previousInstance;
+        }, $"a new {resource} process to answer");
+        return current!;
+    }
+
     internal async Task<AgentIdentity> IdentityAsync(string resource)
     {
         using var client = fixture.App.CreateHttpClient(resource, "http");

@@ -78,7 +78,7 @@ public sealed class WholeAppTests(AppFixture fixture)
     {
         var agentTrack = Header(response, AgentHeaders.Track);
         Assert.NotNull(agentTrack);
-        Assert.Equal(Header(response, GatewayHeaders.Track), agentTrack);
+        Assert.Equal(Header(response, GatewayChoiceHeaders.Track), agentTrack);
         return agentTrack;
     }
 }

@@ -57,7 +57,7 @@ public sealed class GatewayHarness : IAsyncLifetime
         }
 
         using var response = await client.SendAsync(request).WaitAsync(RequestDeadline);
-        return (response.StatusCode, Header(response, GatewayHeaders.Track), Header(response, GatewayHeaders.Version),
+        return (response.StatusCode, Header(response, GatewayChoiceHeaders.Track), Header(response, GatewayChoiceHeaders.Version),
             await response.Content.ReadAsStringAsync().WaitAsync(RequestDeadline),
             Header(response, AgentHeaders.Track), Header(response, AgentHeaders.Version));
     }
