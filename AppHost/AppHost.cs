@@ -22,7 +22,7 @@ var stable = builder.AddAgentTrack(ResourceNames.AgentStable, Tracks.Stable, sta
 var canary = builder.AddAgentTrack(ResourceNames.AgentCanary, Tracks.Canary, canaryVersion, rolloutApi, viewerKey)
     .WithRolloutCommands(Tracks.Canary, rolloutApi, operatorKey);
 
-builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
+var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithReference(stable).WithReference(canary).WithReference(rolloutApi)
     .WithEnvironment("Gateway__Agent", ResourceNames.DefaultAgent)
     .WithEnvironment("Gateway__ApiKey", viewerKey)
@@ -31,6 +31,10 @@ builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WaitFor(stable).WaitFor(canary).WaitFor(rolloutApi)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
+
+// Analysis reads every gateway replica's /gateway/stats (service discovery: http://gateway). A reference, not a WaitFor:
+// the gateway already waits for RolloutApi.
+rolloutApi.WithReference(gateway);
 
 builder.AddKubernetesPublisher();
 

@@ -10,7 +10,7 @@ internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
     private const int MaxQueueCapacity = 1_000_000;
     private const long MaxBodyBytes = 64L * 1024 * 1024;
     private static readonly TimeSpan MaxDrainTimeout = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan MaxLatency = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxLatency = TimeSpan.FromMinutes(5);
 
     public ValidateOptionsResult Validate(string? name, WorkerOptions options)
     {

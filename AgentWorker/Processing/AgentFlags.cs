@@ -11,6 +11,16 @@ public static class AgentFlags
 
     /// <summary>The key in a variant's configuration that sets how many keywords enriched output lists.</summary>
     public const string KeywordCountSetting = "keywordCount";
+
+    /// <summary>
+    /// Turns on fault injection (drills): its variant's configuration sets <c>failureRate</c> (0-1) and <c>latencyMs</c>.
+    /// A revision's flag set carrying it makes that revision a bad canary.
+    /// </summary>
+    public const string FaultInjection = "FaultInjection";
+
+    public const string FailureRateSetting = "failureRate";
+
+    public const string LatencyMsSetting = "latencyMs";
 }
 
 /// <summary>The behaviours a result reports it was served by.</summary>

@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ServiceDefaults.Contracts;
+
+namespace AppHost.Tests.WholeApp;
+
+/// <summary>
+/// Rollback drills through the real gateway and agents, judged by background analysis alone: a canary whose flag set makes
+/// it fail 20 % of its items at 10 % weight is aborted with no human step; with no traffic the analysis is inconclusive
+/// and the rollout holds, then pauses, and is never aborted. What failed is read from the agents' own counters.
+/// </summary>
+[Collection(WholeAppCollection.Name)]
+public sealed class AnalysisDrillTests(AppFixture fixture)
+{
+    private static readonly string AgentPath = $"/api/agents/{ResourceNames.DefaultAgent}";
+    private static readonly TimeSpan DrillDeadline = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task A_canary_failing_20_percent_at_10_percent_weight_is_aborted_by_background_analysis_alone()
+    {
+        using var api = fixture.CreateOperatorClient();
+        using var gateway = fixture.CreateGatewayClient();
+        var revision = await CreateRevisionAsync(api, "1.3.0-faulty", new { failureRate = 0.2 });
+        var canaryFailedBefore = await AgentCounterAsync(ResourceNames.AgentCanary, "agent_failed_items");
+        var stableFailedBefore = await AgentCounterAsync(ResourceNames.AgentStable, "agent_failed_items");
+
+        using var load = new Load(gateway, clients: 4);
+        try
+        {
+            var started = await SendAsync(api, HttpMethod.Post, $"{AgentPath}/rollouts", new
+            {
+                revision,
+                steps = new object[] { new { setWeight = 1_000 }, new { pause = new { } } },
+                analysis = new { template = "default" },
+                reason = "rollback drill",
+            });
+            var rolloutId = started.GetProperty("id").GetInt64();
+            await RoutingTests.WaitForGatewayWeightAsync(gateway, 1_000);
+            var weightAppliedAt = Stopwatch.StartNew();
+
+            var rollout = await WaitForRolloutAsync(api, Decided, "the analysis to decide");
+            var decidedAfter = weightAppliedAt.Elapsed;
+
+            Assert.Equal("Aborted", rollout.GetProperty("state").GetString());
+            Assert.Equal(0, rollout.GetProperty("weight").GetInt32());
+            await RoutingTests.WaitForGatewayWeightAsync(gateway, 0);
+
+            var audit = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/audit?rolloutId={rolloutId}").WaitAsync(AppFixture.RequestDeadline);
+            var abort = audit.EnumerateArray().First(e => e.GetProperty("action").GetString() == "Aborted");
+            Assert.Equal("system:reconciler", abort.GetProperty("actor").GetString());
+            Assert.Contains("Background analysis (default) Fail", abort.GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+            var runs = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/rollouts/{rolloutId}/analysis-runs").WaitAsync(AppFixture.RequestDeadline);
+            var run = runs.GetProperty("runs").EnumerateArray().Single(r => r.GetProperty("kind").GetString() == "Background");
+            Assert.Equal("Fail", run.GetProperty("state").GetString());
+            var last = run.GetProperty("measurements").EnumerateArray().Last();
+            Assert.Equal("Fail", last.GetProperty("verdict").GetString());
+            var failedMetric = last.GetProperty("metrics").EnumerateArray().First(m => m.GetProperty("verdict").GetString() == "Fail");
+            var canarySample = failedMetric.GetProperty("sample").GetProperty("canary");
+            Assert.True(canarySample.GetProperty("errors").GetInt64() > 0, failedMetric.ToString());
+            Assert.Equal("1.3.0-faulty", canarySample.GetProperty("version").GetString());
+
+            // The agents' own counters: the canary failed items, the stable track did not.
+            Assert.True(await AgentCounterAsync(ResourceNames.AgentCanary, "agent_failed_items") > canaryFailedBefore);
+            Assert.Equal(stableFailedBefore, await AgentCounterAsync(ResourceNames.AgentStable, "agent_failed_items"));
+            Assert.True(decidedAfter < TimeSpan.FromSeconds(30), $"The abort took {decidedAfter.TotalSeconds:0.#} s after the weight took effect.");
+        }
+        finally
+        {
+            await load.StopAsync();
+            await CleanupAsync(api);
+        }
+    }
+
+    [Fact]
+    public async Task With_no_traffic_the_analysis_is_inconclusive_the_rollout_holds_and_is_never_aborted()
+    {
+        using var api = fixture.CreateOperatorClient();
+        var revision = await CreateRevisionAsync(api, "1.1.0", flags: null);
+        await SendAsync(api, HttpMethod.Put, $"{AgentPath}/analysis-templates/drill-quick", new
+        {
+            intervalSeconds = 1,
+            inconclusiveLimit = 3,
+            minSamples = 20,
+            metrics = new object[]
+            {
+                new { name = "errors", source = "gateway", query = "errors", judge = "sequential", alpha = 0.01 },
+            },
+        });
+        try
+        {
+            var started = await SendAsync(api, HttpMethod.Post, $"{AgentPath}/rollouts", new
+            {
+                revision,
+                steps = new object[] { new { setWeight = 1_000 }, new { pause = new { durationSeconds = 1 } }, new { setWeight = 5_000 } },
+                analysis = new { template = "drill-quick" },
+            });
+            var rolloutId = started.GetProperty("id").GetInt64();
+
+            var rollout = await WaitForRolloutAsync(api, Decided, "the analysis to hold the rollout");
+
+            Assert.Equal("Paused", rollout.GetProperty("state").GetString());
+            Assert.Equal("Inconclusive", rollout.GetProperty("hold").GetString());
+            Assert.Equal(1_000, rollout.GetProperty("weight").GetInt32()); // the 1 s pause ended long ago; no data, no next step
+            var runs = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/rollouts/{rolloutId}/analysis-runs").WaitAsync(AppFixture.RequestDeadline);
+            var run = runs.GetProperty("runs").EnumerateArray().Single();
+            Assert.Equal("Inconclusive", run.GetProperty("state").GetString());
+            Assert.All(run.GetProperty("measurements").EnumerateArray(), m => Assert.Equal("Inconclusive", m.GetProperty("verdict").GetString()));
+            var audit = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/audit?rolloutId={rolloutId}").WaitAsync(AppFixture.RequestDeadline);
+            Assert.DoesNotContain(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "Aborted");
+        }
+        finally
+        {
+            await CleanupAsync(api);
+        }
+    }
+
+    /// <summary>The revision for <paramref name="version"/> (reused if an earlier test made it), with a flag set when given.</summary>
+    private static async Task<int> CreateRevisionAsync(HttpClient api, string version, object? flags)
+    {
+        var revisions = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/revisions").WaitAsync(AppFixture.RequestDeadline);
+        var existing = revisions.EnumerateArray().FirstOrDefault(r => r.GetProperty("version").GetString() == version);
+        var number = existing.ValueKind == JsonValueKind.Object
+            ? existing.GetProperty("number").GetInt32()
+            : (await SendAsync(api, HttpMethod.Post, $"{AgentPath}/revisions", new { version, imageTag = version })).GetProperty("number").GetInt32();
+        if (flags is not null)
+        {
+            // The revision's flag set turns on the agent's fault injection wherever the revision runs.
+            using var response = await api.PutAsJsonAsync($"{AgentPath}/revisions/{number}/flags", new
+            {
+                feature_management = new
+                {
+                    feature_flags = new object[]
+                    {
+                        new
+                        {
+                            id = "FaultInjection",
+                            enabled = true,
+                            variants = new object[] { new { name = "drill", configuration_value = flags } },
+                            allocation = new { default_when_enabled = "drill" },
+                        },
+                    },
+                },
+            }).WaitAsync(AppFixture.RequestDeadline);
+            Assert.True(response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Conflict,
+                $"PUT flags: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        return number;
+    }
+
+    /// <summary>The sum of an agent's counter, from a scrape of its own <c>/metrics</c>.</summary>
+    private async Task<double> AgentCounterAsync(string resource, string metric)
+    {
+        using var client = fixture.App.CreateHttpClient(resource, "http");
+        var text = await client.GetStringAsync("/metrics").WaitAsync(AppFixture.RequestDeadline);
+        return text.Split('\n')
+            .Where(line => line.StartsWith(metric, StringComparison.Ordinal) && !line.StartsWith('#'))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(parts => parts.Length >= 2 && parts[0].Split('{')[0].StartsWith(metric + "_total", StringComparison.Ordinal))
+            .Sum(parts => double.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<JsonElement> SendAsync(HttpClient api, HttpMethod method, string path, object body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        using var response = await api.SendAsync(request).WaitAsync(AppFixture.RequestDeadline);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static async Task<JsonElement> WaitForRolloutAsync(HttpClient api, Func<JsonElement, bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var rollout = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/rollout").WaitAsync(AppFixture.RequestDeadline);
+            if (condition(rollout))
+            {
+                return rollout;
+            }
+
+            Assert.True(clock.Elapsed < DrillDeadline, $"Timed out after {DrillDeadline} waiting for {what}; the rollout: {rollout}");
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>Aborted, promoted, or held for a human.</summary>
+    private static bool Decided(JsonElement rollout) =>
+        rollout.GetProperty("state").GetString() is "Aborted" or "Promoted" || rollout.GetProperty("hold").ValueKind == JsonValueKind.String;
+
+    private static async Task CleanupAsync(HttpClient api)
+    {
+        // Leave no active rollout behind for the other tests, whatever failed above.
+        using var response = await api.PostAsJsonAsync($"{AgentPath}/rollout/abort", new { reason = "drill cleanup" });
+    }
+
+    /// <summary>Closed-loop clients sending work items through the gateway until stopped; counts answers by status.</summary>
+    private sealed class Load : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task[] _clients;
+
+        public Load(HttpClient gateway, int clients) => _clients = [.. Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                using var response = await WorkItems.SendAsync(gateway, forcedTrack: null);
+                Statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
+            }
+        }))];
+
+        public ConcurrentDictionary<int, int> Statuses { get; } = new();
+
+        public async Task StopAsync()
+        {
+            await _stop.CancelAsync();
+            await Task.WhenAll(_clients).WaitAsync(AppFixture.RequestDeadline);
+        }
+
+        public void Dispose() => _stop.Dispose();
+    }
+}
