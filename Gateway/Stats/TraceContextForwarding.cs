@@ -34,11 +34,22 @@ internal sealed class TraceContextTransform : RequestTransform, ITransformProvid
     private static readonly DistributedContextPropagator.PropagatorSetterCallback SetHeader =
         static (carrier, name, value) => ((HttpRequestMessage)carrier!).Headers.TryAddWithoutValidation(name, value);
 
+    // The propagator's header names as an array, so removing them does not box an enumerator per request; rebuilt if
+    // someone replaces DistributedContextPropagator.Current.
+    private Fields? _fields;
+
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         var propagator = DistributedContextPropagator.Current;
+        var cached = Volatile.Read(ref _fields);
+        if (cached is null || !ReferenceEquals(cached.Propagator, propagator))
+        {
+            cached = new Fields(propagator, [.. propagator.Fields]);
+            Volatile.Write(ref _fields, cached);
+        }
+
         var headers = context.ProxyRequest.Headers;
-        foreach (var field in propagator.Fields)
+        foreach (var field in cached.Names)
         {
             headers.Remove(field);
         }
@@ -50,6 +61,8 @@ internal sealed class TraceContextTransform : RequestTransform, ITransformProvid
 
         return default;
     }
+
+    private sealed record Fields(DistributedContextPropagator Propagator, string[] Names);
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
