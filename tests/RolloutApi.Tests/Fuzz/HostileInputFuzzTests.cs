@@ -12,7 +12,8 @@ namespace RolloutApi.Tests.Fuzz;
 /// <summary>
 /// A seeded fuzz of malformed and hostile requests against the in-process server. Every mutating request is built to be
 /// wrong in at least one way, so each must be refused with a 4xx (never a 5xx) and, across the whole run, nothing in the
-/// database may change: agents, revisions, rollouts, analysis runs, audit log and routing revision are compared row by row.
+/// database may change: every table in the file (core, flags, analysis, ...) is compared row by row. A share of the requests
+/// carries the viewer key: its well-formed mutations must be refused (403) and its hostile reads fail cleanly.
 /// </summary>
 public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposable
 {
@@ -46,7 +47,11 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
                 var status = (int)response.StatusCode;
                 statuses[status] = statuses.GetValueOrDefault(status) + 1;
                 var body = await response.Content.ReadAsStringAsync();
-                if (status >= 500 || (mutates && status is < 400 or >= 500))
+                if (label.EndsWith("(viewer key)", StringComparison.Ordinal) && status != 403)
+                {
+                    failures.Add($"#{i} {label}: a viewer's mutation got {status}, not 403");
+                }
+                else if (status >= 500 || (mutates && status is < 400 or >= 500))
                 {
                     failures.Add($"#{i} {label}: {status} {body[..Math.Min(200, body.Length)]}");
                 }
@@ -107,9 +112,22 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
         var database = _factory.Services.GetRequiredService<SqliteDatabase>();
         await using var session = await database.ReadAsync(CancellationToken.None);
         var text = new StringBuilder();
-        foreach (var table in new[] { "routing_state", "agents", "revisions", "rollouts", "analysis_runs", "audit", "schema_versions" })
+        // Every table in the file, found rather than listed, so a table a feature adds later (flags, analysis, ...) is
+        // compared too.
+        var tables = new List<string>();
+        await using (var list = session.Command("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"))
+        await using (var names = await list.ExecuteReaderAsync())
         {
-            await using var command = session.Command($"SELECT * FROM {table} ORDER BY rowid");
+            while (await names.ReadAsync())
+            {
+                tables.Add(names.GetString(0));
+            }
+        }
+
+        Assert.Superset(new HashSet<string> { "agents", "audit", "flag_agents", "forced_canary_allowances", "rollouts", "routing_state" }, tables.ToHashSet());
+        foreach (var table in tables)
+        {
+            await using var command = session.Command($"SELECT * FROM \"{table}\" ORDER BY rowid");
             await using var reader = await command.ExecuteReaderAsync();
             text.Append(table).Append('\n');
             while (await reader.ReadAsync())
@@ -146,7 +164,7 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
             _ => (HttpMethod.Post, $"/api/agents/{Agent}/undo", """{"revision": 1}"""),
         };
 
-        var defect = random.Next(12);
+        var defect = random.Next(13);
         var request = new HttpRequestMessage(method, path);
         string label;
         switch (defect)
@@ -204,6 +222,16 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
                 request.Content = Json.Body(validBody);
                 request.Options.Set(KeyOption, key);
                 break;
+            case 11:
+                // A viewer may read everything and change nothing: well-formed mutations, the flag and forced-canary ones
+                // included, are refused (403 problem) and leave every table as it was.
+                var (viewerMethod, viewerPath, viewerBody) = Pick(random, ViewerMutations(index));
+                label = "viewer key";
+                request.Method = viewerMethod;
+                request.RequestUri = new Uri(viewerPath, UriKind.Relative);
+                request.Content = viewerBody is null ? null : Json.Body(viewerBody);
+                request.Options.Set(KeyOption, RolloutApiFactory.ViewerKey);
+                break;
             default:
                 label = "hostile structure";
                 request.Content = Json.Body(HostileStructure(random, validBody));
@@ -229,8 +257,29 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
             "/api/agents/%7F%25/rollout",
             "/api/agents/%E2%80%AE/revisions",
         });
-        return (new HttpRequestMessage(HttpMethod.Get, path), false, $"GET {path[..Math.Min(80, path.Length)]}");
+        var read = new HttpRequestMessage(HttpMethod.Get, path);
+        if (random.Next(2) == 0)
+        {
+            // Reads are what a viewer does: hostile ones must fail as cleanly for it as for an operator.
+            read.Options.Set(KeyOption, RolloutApiFactory.ViewerKey);
+        }
+
+        return (read, false, $"GET {path[..Math.Min(80, path.Length)]}");
     }
+
+    private static (HttpMethod, string, string?)[] ViewerMutations(int index) =>
+    [
+        (HttpMethod.Put, $"/api/agents/{Agent}/weight", """{"weight": 500}"""),
+        (HttpMethod.Post, $"/api/agents/{Agent}/revisions", $$"""{"version": "8.{{index}}.0"}"""),
+        (HttpMethod.Post, $"/api/agents/{Agent}/rollout/abort", """{"reason": "viewer"}"""),
+        (HttpMethod.Post, $"/api/agents/{Agent}/undo", """{"revision": 1}"""),
+        (HttpMethod.Put, $"/api/agents/{Agent}/forced-canary", """{"allowed": true}"""),
+        (HttpMethod.Put, $"/api/agents/{Agent}/flags/definitions", """{"feature_management": {"feature_flags": []}}"""),
+        (HttpMethod.Post, $"/api/agents/{Agent}/flags/kill", """{"track": "canary"}"""),
+        (HttpMethod.Post, $"/api/agents/{Agent}/flags/summarize/kill", """{"track": "canary"}"""),
+        (HttpMethod.Delete, $"/api/agents/{Agent}/flags/kill", null),
+        (HttpMethod.Put, $"/api/agents/{Agent}/revisions/2/flags", """{"feature_management": {"feature_flags": []}}"""),
+    ];
 
     private static string[] HostileAgents() =>
         ["no-such-agent", "AGENT-WORKER", "agent-worker%20", "%2e%2e", new string('x', 2_000), "agent-worker%7F", "%F0%9F%92%A5", "'; DROP TABLE agents; --"];
