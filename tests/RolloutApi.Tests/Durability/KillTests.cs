@@ -11,12 +11,17 @@ namespace RolloutApi.Tests.Durability;
 /// <summary>
 /// A real RolloutApi process drives rollouts with short pauses; the test SIGKILLs it at seeded random points, reads what it
 /// left in SQLite, restarts it, and checks that it resumes where it stood: persisted step and pause start unchanged, the
-/// routing weight matching the rollout, and an audit chain with no lost or doubled transition.
+/// routing weight matching the rollout, and an audit chain with no lost or doubled transition. Every mutation the
+/// process acknowledged (2xx with an ETag) before a kill must be on disk after it, the last one included. Kills during
+/// start-up are counted apart: at least <see cref="MidRolloutKills"/> land in a running rollout.
 /// </summary>
 public sealed class KillTests(ITestOutputHelper output)
 {
     private const int Seed = 7_2026;
-    private const int Iterations = 50;
+    private const int MidRolloutKills = 50;
+
+    /// <summary>A bound on the loop: start-up kills come on top of the mid-rollout ones (about one in ten).</summary>
+    private const int MaxIterations = 80;
     private const string AgentPath = $"/api/agents/{RolloutApiFactory.Agent}";
     private static readonly TimeSpan StartupBudget = TimeSpan.FromSeconds(60);
 
@@ -41,17 +46,22 @@ public sealed class KillTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         var started = 0;
         var kills = new Dictionary<string, int>();
+        var startupKills = 0;
+        var midRolloutKills = 0;
+        var acknowledged = 0;
         PersistedRollout? persisted = null;
         try
         {
-            for (var i = 0; i < Iterations; i++)
+            for (var i = 0; midRolloutKills < MidRolloutKills; i++)
             {
+                Assert.True(i < MaxIterations, $"{midRolloutKills} mid-rollout kills after {i} iterations");
                 using var process = RolloutApiProcess.Start(database, Settings);
-                if (random.Next(8) == 0)
+                var acks = new List<Ack>();
+                if (random.Next(10) == 0)
                 {
                     // Kill during start-up: migration, registration or the reconciler's first pass.
                     await Task.Delay(TimeSpan.FromMilliseconds(random.Next(50, 600)));
-                    Count(kills, "start-up");
+                    startupKills++;
                 }
                 else
                 {
@@ -62,16 +72,19 @@ public sealed class KillTests(ITestOutputHelper output)
                         await AssertResumedAsync(client, persisted);
                     }
 
-                    started += await EnsureRolloutAsync(client, i);
-                    Count(kills, await DisturbAsync(client, random));
+                    started += await EnsureRolloutAsync(client, i, acks);
+                    Count(kills, await DisturbAsync(client, random, acks));
 
                     // The kill point: a random moment in the rollout's life (the stimulus, not synchronisation).
                     await Task.Delay(TimeSpan.FromMilliseconds(random.Next(0, 600)));
+                    midRolloutKills++;
                 }
 
                 await process.KillAsync();
                 var state = await PersistedState.ReadAsync(database);
                 var problems = state.Problems();
+                problems.AddRange(acks.SelectMany(ack => ack.MissingFrom(state)));
+                acknowledged += acks.Count;
                 Assert.True(problems.Count == 0, $"after kill {i}: {string.Join("; ", problems)}\n{process.Output}");
                 persisted = state.Active;
             }
@@ -100,8 +113,10 @@ public sealed class KillTests(ITestOutputHelper output)
             var end = await PersistedState.ReadAsync(database);
             Assert.Empty(end.Problems());
             var promoted = end.Rollouts.Count(r => r.State == RolloutState.Promoted);
-            output.WriteLine($"{Iterations} kills in {clock.Elapsed.TotalSeconds:0.0}s; rollouts started {started}, promoted {promoted}, " +
-                $"audit entries {end.Audit.Count}; kills: {string.Join(", ", kills.Select(k => $"{k.Key} x{k.Value}"))}");
+            output.WriteLine($"{midRolloutKills} mid-rollout kills and {startupKills} start-up kills in {clock.Elapsed.TotalSeconds:0.0}s; " +
+                $"{acknowledged} acknowledged mutations all found on disk; rollouts started {started}, promoted {promoted}, " +
+                $"audit entries {end.Audit.Count}; mid-rollout kills after: {string.Join(", ", kills.Select(k => $"{k.Key} x{k.Value}"))}");
+            Assert.True(acknowledged >= MidRolloutKills / 2, $"only {acknowledged} acknowledged mutations were checked");
             Assert.True(promoted >= 3, $"only {promoted} rollouts completed; the test did not exercise whole rollouts");
             Assert.True(end.Audit.Count(a => a.Action == TransitionActions.StepEntered) >= 50);
         }
@@ -138,7 +153,7 @@ public sealed class KillTests(ITestOutputHelper output)
     }
 
     /// <summary>Starts a rollout to a fresh revision unless one is active. Returns 1 if it started one.</summary>
-    private static async Task<int> EnsureRolloutAsync(HttpClient client, int iteration)
+    private static async Task<int> EnsureRolloutAsync(HttpClient client, int iteration, List<Ack> acks)
     {
         if (await StatusAsync(client) is { } status && status.State.IsActive())
         {
@@ -147,15 +162,17 @@ public sealed class KillTests(ITestOutputHelper output)
 
         using var revision = await client.PostAsync($"{AgentPath}/revisions", Json.Body($$"""{"version": "2.{{iteration}}.0"}""")).WaitAsync(Deadline.Request);
         Assert.Equal(HttpStatusCode.Created, revision.StatusCode);
-        var number = (await revision.ReadAsync<RevisionView>()).Number;
-        using var rollout = await client.PostAsync($"{AgentPath}/rollouts", Json.Body($$"""{"revision": {{number}}, "steps": {{Steps}}}"""))
+        var created = await revision.ReadAsync<RevisionView>();
+        acks.Add(Ack.Revision(revision, created));
+        using var rollout = await client.PostAsync($"{AgentPath}/rollouts", Json.Body($$"""{"revision": {{created.Number}}, "steps": {{Steps}}}"""))
             .WaitAsync(Deadline.Request);
         Assert.Equal(HttpStatusCode.Created, rollout.StatusCode);
+        acks.Add(Ack.Rollout("start", rollout, await rollout.ReadAsync<RolloutStatus>()));
         return 1;
     }
 
     /// <summary>Sometimes an operator acts too, so that kills also land around operator transitions.</summary>
-    private static async Task<string> DisturbAsync(HttpClient client, Random random)
+    private static async Task<string> DisturbAsync(HttpClient client, Random random, List<Ack> acks)
     {
         var roll = random.Next(100);
         string[] operations = roll switch
@@ -170,6 +187,10 @@ public sealed class KillTests(ITestOutputHelper output)
             using var response = await client.PostAsync($"{AgentPath}/rollout/{operation}", null).WaitAsync(Deadline.Request);
             // 409 is fine: the rollout may have moved on (e.g. finished) between the two calls.
             Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, $"{operation}: {response.StatusCode}");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                acks.Add(Ack.Rollout(operation, response, await response.ReadAsync<RolloutStatus>()));
+            }
         }
 
         return operations.Length == 0 ? "reconciler only" : string.Join("+", operations);
@@ -182,4 +203,56 @@ public sealed class KillTests(ITestOutputHelper output)
     }
 
     private static void Count(Dictionary<string, int> counts, string key) => counts[key] = counts.GetValueOrDefault(key) + 1;
+
+    /// <summary>
+    /// A mutation the process acknowledged: its status code, its ETag and what the body said. After a kill it must be on
+    /// disk: the revision row, or the rollout at that version or later (and, at exactly that version, in the state the
+    /// client was told; later, with an audit entry that reached that state).
+    /// </summary>
+    private sealed record Ack(string What, int Status, string? ETag, long? RolloutId, long Version, RolloutState? State, RolloutHold? Hold,
+        int? RevisionNumber, string? RevisionVersion)
+    {
+        public static Ack Revision(HttpResponseMessage response, RevisionView revision) =>
+            new("revision", (int)response.StatusCode, response.Headers.ETag?.Tag, null, revision.Number, null, null, revision.Number, revision.Version);
+
+        public static Ack Rollout(string what, HttpResponseMessage response, RolloutStatus status)
+        {
+            var etag = response.Headers.ETag?.Tag;
+            Assert.Equal($"\"{status.Version}\"", etag);
+            return new(what, (int)response.StatusCode, etag, status.Id, status.Version, status.State, status.Hold, null, null);
+        }
+
+        public IEnumerable<string> MissingFrom(PersistedState state)
+        {
+            if (RevisionNumber is { } number)
+            {
+                if (!state.Revisions.TryGetValue(number, out var version) || version != RevisionVersion)
+                {
+                    yield return $"acknowledged {this} but revision {number} is not on disk as {RevisionVersion}";
+                }
+
+                yield break;
+            }
+
+            var rollout = state.Rollouts.SingleOrDefault(r => r.Id == RolloutId);
+            if (rollout is null)
+            {
+                yield return $"acknowledged {this} but rollout {RolloutId} is not on disk";
+            }
+            else if (rollout.Version < Version)
+            {
+                yield return $"acknowledged {this} but rollout {RolloutId} is on disk at version {rollout.Version} (lost write)";
+            }
+            else if (rollout.Version == Version && (rollout.State != State || rollout.Hold != Hold?.ToString()))
+            {
+                yield return $"acknowledged {this} but rollout {RolloutId} is on disk at that version as {rollout.State}/{rollout.Hold}";
+            }
+            else if (!state.Audit.Any(a => a.RolloutId == RolloutId && a.To.State == State.ToString()))
+            {
+                yield return $"acknowledged {this} but no audit entry of rollout {RolloutId} reached {State}";
+            }
+        }
+
+        public override string ToString() => $"{What} ({Status}, ETag {ETag}, {State} {Hold})";
+    }
 }

@@ -11,7 +11,8 @@ public sealed record PersistedState(
     int Weight,
     int StableRevision,
     IReadOnlyList<PersistedRollout> Rollouts,
-    IReadOnlyList<PersistedAudit> Audit)
+    IReadOnlyList<PersistedAudit> Audit,
+    IReadOnlyDictionary<int, string> Revisions)
 {
     public PersistedRollout? Active => Rollouts.SingleOrDefault(r => r.State.IsActive());
 
@@ -71,7 +72,18 @@ public sealed record PersistedState(
             }
         }
 
-        return new PersistedState(weight, stable, rollouts, audit);
+        var revisions = new Dictionary<int, string>();
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT number, version FROM revisions";
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                revisions[reader.GetInt32(0)] = reader.GetString(1);
+            }
+        }
+
+        return new PersistedState(weight, stable, rollouts, audit, revisions);
     }
 
     /// <summary>Every broken invariant (empty when the state is consistent).</summary>
