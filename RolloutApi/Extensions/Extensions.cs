@@ -117,6 +117,7 @@ public static class Extensions
         // Binding failures throw, so that BadRequestExceptionHandler can say what was wrong in a problem document.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         services.AddExceptionHandler<BadRequestExceptionHandler>();
+        services.AddExceptionHandler<StorageUnavailableExceptionHandler>();
         services.AddOpenApi(options => options.AddDocumentTransformer<ApiKeySecuritySchemeTransformer>());
     }
 
