@@ -14,7 +14,8 @@ var rolloutApi = builder.AddProject<Projects.RolloutApi>(ResourceNames.RolloutAp
     .WithAgentSeed(ResourceNames.DefaultAgent, stableVersion, canaryVersion)
     .WithDatabasePath(builder.Configuration[ConfigurationKeys.DatabasePath])
     .WithHttpHealthCheck("/health")
-    .WithUrlForEndpoint("http", url => url.Url = "/scalar");
+    .WithUrlForEndpoint("http", url => url.Url = "/scalar")
+    .WithUrlForEndpoint("http", endpoint => new() { Url = "/rollouts", DisplayText = "Rollout page", Endpoint = endpoint });
 
 var stable = builder.AddAgentTrack(ResourceNames.AgentStable, Tracks.Stable, stableVersion, rolloutApi, viewerKey)
     .WithRolloutCommands(Tracks.Stable, rolloutApi, operatorKey);
@@ -32,7 +33,7 @@ var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
-// Analysis reads every gateway replica's /gateway/stats (service discovery: http://gateway). A reference, not a WaitFor:
+// Analysis and the live view (rollout page, CLI --watch) read every gateway replica's /gateway/stats (service discovery: http://gateway). A reference, not a WaitFor:
 // the gateway already waits for RolloutApi.
 rolloutApi.WithReference(gateway);
 

@@ -3,6 +3,8 @@ using RolloutApi.Extensions;
 using RolloutApi.Flags;
 using RolloutApi.Hosting;
 using RolloutApi.Rollouts.Analysis;
+using RolloutApi.Live;
+using RolloutApi.Page;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults(RolloutApiTelemetry.MeterName);
@@ -18,6 +20,8 @@ app.MapRolloutsApi();
 app.MapFlagsApi();
 app.MapAnalysisApi();
 app.MapAuditApi();
+app.MapLiveApi();
+app.MapRolloutPage();
 app.MapApiDocumentation();
 app.MapDefaultEndpoints();
 

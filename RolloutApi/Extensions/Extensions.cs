@@ -9,6 +9,7 @@ using RolloutApi.Drivers.Kubernetes;
 using RolloutApi.Flags;
 using RolloutApi.Hosting;
 using RolloutApi.Http;
+using RolloutApi.Live;
 using RolloutApi.Rollouts;
 using RolloutApi.Routing;
 using RolloutApi.Storage;
@@ -41,6 +42,7 @@ public static class Extensions
         services.AddKubernetesTrackDriver(builder.Configuration);
         services.AddFlagsFeature();
         services.AddRollouts();
+        services.AddLiveView();
         services.AddHttpApi();
         return builder;
     }
