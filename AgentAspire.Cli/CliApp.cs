@@ -13,7 +13,7 @@ public static class ExitCodes
 {
     public const int Ok = 0;
 
-    /// <summary>A refused or failed call (the problem detail is printed), or for <c>status</c>: aborted or rolled back.</summary>
+    /// <summary>A refused or failed call (the problem detail is printed), or for <c>status</c>: aborted.</summary>
     public const int Failed = 1;
 
     /// <summary><c>status</c> only: the rollout did not finish within <c>--timeout</c>.</summary>
@@ -118,7 +118,7 @@ public sealed class CliApp(IAnsiConsole console, Func<string, string?> environme
             CustomParser = ParseDuration,
         };
         var rolloutId = new Option<long?>("--rollout") { Description = "The rollout to wait for (default: the agent's newest)." };
-        var status = new Command("status", "Wait for the rollout's outcome: exit 0 promoted, 1 aborted or rolled back, 2 timeout, 3 unknown.")
+        var status = new Command("status", "Wait for the rollout's outcome: exit 0 promoted (or an undo done), 1 aborted, 2 timeout, 3 unknown.")
             { statusAgent, timeout, rolloutId, _output };
         status.SetAction((parse, ct) => Run(parse, ct,
             (api, c) => StatusAsync(api, parse.GetValue(statusAgent)!, parse.GetValue(rolloutId), parse.GetValue(timeout), Format(parse), c),
@@ -230,7 +230,7 @@ public sealed class CliApp(IAnsiConsole console, Func<string, string?> environme
             {
                 if (format == "json")
                 {
-                    console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(frame));
+                    console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(frame, Json.Compact));
                 }
                 else
                 {
@@ -242,7 +242,7 @@ public sealed class CliApp(IAnsiConsole console, Func<string, string?> environme
         }
 
         var first = await FirstFrameAsync(api, agent, cancellationToken);
-        await console.Live(RolloutView.Render(first, time.GetUtcNow())).AutoClear(false).Overflow(VerticalOverflow.Ellipsis)
+        await console.Live(RolloutView.Render(first, time.GetUtcNow())).AutoClear(false).Overflow(VerticalOverflow.Ellipsis).Cropping(VerticalOverflowCropping.Bottom)
             .StartAsync(async context =>
             {
                 try
@@ -347,7 +347,8 @@ public sealed class CliApp(IAnsiConsole console, Func<string, string?> environme
                         console.WriteLine(rollout.Str("message"));
                     }
 
-                    return state == "Promoted" ? ExitCodes.Ok : ExitCodes.Failed;
+                    // RolledBack is the end of an undo: the re-apply it was asked for is done.
+                    return state is "Promoted" or "RolledBack" ? ExitCodes.Ok : ExitCodes.Failed;
                 }
             }
         }

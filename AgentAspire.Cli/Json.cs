@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace AgentAspire.Cli;
@@ -7,7 +8,14 @@ namespace AgentAspire.Cli;
 /// <summary>JSON helpers: the web serializer settings, safe property reads, and a YAML writer for <c>-o yaml</c>.</summary>
 internal static class Json
 {
-    public static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Relaxed escaping: output is for terminals and files, not for embedding in HTML ("+01:00", not "\u002B01:00").
+    public static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static readonly JsonSerializerOptions Compact = new(Web) { WriteIndented = false };
 
     public static string Indented(JsonElement element) => JsonSerializer.Serialize(element, Web);
 
@@ -101,11 +109,11 @@ internal static class Json
     private static string Key(string name) =>
         name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') && !char.IsAsciiDigit(name[0])
             ? name
-            : JsonSerializer.Serialize(name);
+            : JsonSerializer.Serialize(name, Web);
 
     private static string Scalar(JsonElement value) => value.ValueKind switch
     {
-        JsonValueKind.String => JsonSerializer.Serialize(value.GetString()),
+        JsonValueKind.String => JsonSerializer.Serialize(value.GetString(), Web),
         JsonValueKind.Number => value.GetRawText(),
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",

@@ -65,7 +65,7 @@ internal static class RolloutView
         foreach (var step in (rollout.Prop("steps")).Items())
         {
             var (glyph, style) = StepStatus(i, index, state);
-            var text = $"{glyph} {i + 1}. {Esc(Describe(step))}";
+            var text = $"{glyph} {i}. {Esc(Describe(step))}";
             tree.AddNode(new Markup(i == index && IsActive(state) ? $"[bold {style}]{text}[/]" : $"[{style}]{text}[/]"));
             i++;
         }
@@ -90,7 +90,7 @@ internal static class RolloutView
 
         var verdict = analysis.Str("verdict");
         var color = verdict switch { "Pass" => "green", "Fail" => "red", _ => "yellow" };
-        return new Markup($"[grey]Analysis:[/] [{color}]{Esc(verdict)}[/] at step {analysis.Long("stepIndex") + 1} ({Esc(analysis.Str("provider"))}): {Esc(analysis.Str("summary"))}");
+        return new Markup($"[grey]Analysis:[/] [{color}]{Esc(verdict)}[/] at step {analysis.Long("stepIndex")} ({Esc(analysis.Str("provider"))}): {Esc(analysis.Str("summary"))}");
     }
 
     private static IRenderable Traffic(JsonElement frame)
@@ -148,7 +148,8 @@ internal static class RolloutView
         var count = rollout.Long("stepCount");
         return index < 0 ? $"preparing (0/{count})"
             : index >= count ? $"{count}/{count} done"
-            : $"{index + 1}/{count}: {Esc(rollout.Prop("currentStep") is { } s ? Describe(s) : "")}";
+            // index/count, as Argo's plugin shows it; step numbers are 0-based like RolloutApi's messages ("step 1 (pause …)").
+            : $"{index}/{count}: {Esc(rollout.Prop("currentStep") is { } s ? Describe(s) : "")}";
     }
 
     public static bool IsActive(string state) => state is "Progressing" or "Paused" or "Analyzing";

@@ -28,6 +28,8 @@ public static class LiveApi
         // A sampler must not retry: a late answer is worth less than the next frame, which comes within a second.
         services.AddHttpClient(GatewayTrafficReader.HttpClientName).RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
+        // One request per watcher per second: the HTTP client's per-request Information lines would drown the log.
+        services.AddLogging(logging => logging.AddFilter($"System.Net.Http.HttpClient.{GatewayTrafficReader.HttpClientName}", LogLevel.Warning));
         return services;
     }
 

@@ -6,13 +6,15 @@ namespace RolloutApi.Live;
 /// <summary>
 /// One frame of <c>GET /api/agents/{agent}/live</c>: the agent, its newest rollout and the traffic the gateways saw, read
 /// together once per interval. <see cref="Sequence"/> is the event id; <see cref="TrafficError"/> says why
-/// <see cref="Traffic"/> is missing (no gateway configured, or none answered).
+/// <see cref="Traffic"/> is missing (no gateway configured, or none answered). <see cref="FlagVersion"/> is the agent's flag
+/// version (the If-Match of flag changes): a watcher re-reads flags and kill switches when it moves.
 /// </summary>
 public sealed record LiveSnapshot(
     long Sequence,
     DateTimeOffset At,
     AgentView Agent,
     RolloutStatus? Rollout,
+    long FlagVersion,
     TrafficSample? Traffic,
     string? TrafficError);
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
+using RolloutApi.Flags;
 using RolloutApi.Rollouts;
 
 namespace RolloutApi.Live;
@@ -9,7 +10,8 @@ namespace RolloutApi.Live;
 /// then once per <see cref="LiveOptions.Interval"/>. Polling (rather than subscribing to every change) keeps the traffic
 /// curves evenly spaced in time and bounds the cost of a watcher to one read per interval.
 /// </summary>
-public sealed class LiveFeed(AgentQueries agents, RolloutQueries rollouts, ITrafficReader traffic, IOptions<LiveOptions> options, TimeProvider time)
+public sealed class LiveFeed(
+    AgentQueries agents, RolloutQueries rollouts, FlagQueries flags, ITrafficReader traffic, IOptions<LiveOptions> options, TimeProvider time)
 {
     /// <summary>One frame now, or null when the agent does not exist.</summary>
     public async Task<LiveSnapshot?> ReadAsync(string agent, long sequence, CancellationToken cancellationToken)
@@ -17,8 +19,9 @@ public sealed class LiveFeed(AgentQueries agents, RolloutQueries rollouts, ITraf
         var trafficRead = traffic.ReadAsync(agent, cancellationToken);
         var view = await agents.GetAsync(agent, cancellationToken);
         var rollout = view is null ? null : await rollouts.StatusAsync(agent, id: null, cancellationToken);
+        var kills = view is null ? null : await flags.GetKillsAsync(agent, cancellationToken);
         var (sample, error) = await trafficRead;
-        return view is null ? null : new LiveSnapshot(sequence, time.GetUtcNow(), view, rollout, sample, error);
+        return view is null ? null : new LiveSnapshot(sequence, time.GetUtcNow(), view, rollout, kills?.Version ?? 0, sample, error);
     }
 
     /// <summary>The first frame (already read by the caller), then one per interval until cancelled or the agent is gone.</summary>

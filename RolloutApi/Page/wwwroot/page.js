@@ -25,7 +25,7 @@
     clockSkew: 0,
     stream: null,
     series: null,
-    seen: { rolloutVersion: null, routeRevision: null, rolloutId: null },
+    seen: { rolloutVersion: null, routeRevision: null, rolloutId: null, flagVersion: null },
   };
 
   // ---- HTTP -------------------------------------------------------------------------------------------------------
@@ -125,7 +125,7 @@
   function selectAgent(name) {
     state.agent = name;
     state.frame = null;
-    state.seen = { rolloutVersion: null, routeRevision: null, rolloutId: null };
+    state.seen = { rolloutVersion: null, routeRevision: null, rolloutId: null, flagVersion: null };
     state.series = { weight: [], stable: [], canary: [] };
     renderAgents();
     startStream();
@@ -215,8 +215,8 @@
     const r = frame.rollout;
     const changed = !r ? state.seen.rolloutId !== 0
       : r.version !== state.seen.rolloutVersion || r.id !== state.seen.rolloutId;
-    if (changed || frame.agent.route.revision !== state.seen.routeRevision) {
-      state.seen = { rolloutVersion: r ? r.version : null, routeRevision: frame.agent.route.revision, rolloutId: r ? r.id : 0 };
+    if (changed || frame.agent.route.revision !== state.seen.routeRevision || frame.flagVersion !== state.seen.flagVersion) {
+      state.seen = { rolloutVersion: r ? r.version : null, routeRevision: frame.agent.route.revision, rolloutId: r ? r.id : 0, flagVersion: frame.flagVersion };
       refreshDetails();
     }
   }
@@ -248,7 +248,8 @@
   function stepText(r) {
     if (r.currentStepIndex < 0) return `preparing (0/${r.stepCount})`;
     if (r.currentStepIndex >= r.stepCount) return `all ${r.stepCount} steps done`;
-    return `${r.currentStepIndex + 1}/${r.stepCount}: ${describe(r.currentStep)}`;
+    // index/count with 0-based steps, as RolloutApi's messages number them ("entering step 1 (pause …)").
+    return `${r.currentStepIndex}/${r.stepCount}: ${describe(r.currentStep)}`;
   }
 
   function describe(step) {
@@ -303,7 +304,7 @@
     const allowed = {
       'promote': active, 'promote-full': active, 'abort': active,
       'pause': active && !r.hold, 'resume': active && (!!r.hold || r.state === 'Paused'),
-      'retry': r && r.state === 'Aborted', 'undo': !active,
+      'retry': r && r.state === 'Aborted', 'undo': !active, 'start': !active,
     };
     for (const button of document.querySelectorAll('button.op')) {
       const op = button.dataset.op;
@@ -350,12 +351,19 @@
       const tr = row([`#${r.number}${r.number === stable ? ' (stable)' : ''}`, r.version, image, flags.length ? flags.join(', ') : '—', `${time(r.createdAt)} by ${r.createdBy}`, '']);
       tr.dataset.revision = String(r.number);
       if (r.number !== stable) {
+        const start = document.createElement('button');
+        start.className = 'op';
+        start.dataset.op = 'start';
+        start.textContent = 'Start rollout';
+        start.dataset.testid = 'start-revision';
+        start.addEventListener('click', () => startExisting(r));
         const undo = document.createElement('button');
         undo.className = 'op';
+        undo.dataset.op = 'undo';
         undo.textContent = 'Undo to this';
         undo.dataset.testid = 'undo-to';
         undo.addEventListener('click', () => operate('undo', r.number));
-        tr.lastChild.appendChild(undo);
+        tr.lastChild.append(start, ' ', undo);
       }
       return tr;
     }));
@@ -370,6 +378,7 @@
   async function loadFlags() {
     const [definitions, kills] = await Promise.all([tryGet(`${agentPath()}/flags/definitions`), api('GET', `${agentPath()}/flags/kills`)]);
     state.flagVersion = kills.json.version;
+    $('flags').dataset.version = String(kills.json.version);
     const where = new Map();
     const add = (id, source) => { if (!where.has(id)) where.set(id, []); where.get(id).push(source); };
     for (const id of flagIds(definitions)) add(id, 'agent');
@@ -409,7 +418,7 @@
       for (const run of (Array.isArray(runs) ? runs : runs.runs)) rows.push(...analysisRunRows(run));
     } else if (r.lastAnalysis) {
       const a = r.lastAnalysis;
-      rows.push(verdictRow(['last', String(a.stepIndex + 1), a.provider, a.summary], a.verdict, a.at));
+      rows.push(verdictRow(['last', String(a.stepIndex), a.provider, a.summary], a.verdict, a.at));
     }
     body.replaceChildren(...rows);
   }
@@ -418,7 +427,7 @@
   function analysisRunRows(run) {
     const metrics = run.metrics || run.results || [];
     const id = run.id !== undefined ? `#${run.id}` : '';
-    const step = run.stepIndex !== undefined ? String(run.stepIndex + 1) : '';
+    const step = run.stepIndex !== undefined ? String(run.stepIndex) : '';
     const out = metrics.map(m => {
       const measurements = (m.measurements || []).map(x => x.value !== undefined ? fmtNum(x.value) : JSON.stringify(x)).join(', ');
       const text = [measurements, m.message || m.summary].filter(Boolean).join(' — ');
@@ -513,6 +522,20 @@
     } catch (e) { showProblem(e); }
   }
 
+  // Starts a rollout to an existing revision, with the steps typed in the form above (empty: the default staged rollout).
+  async function startExisting(revision) {
+    clearProblem();
+    const stepsText = $('new-steps').value.trim();
+    let steps;
+    try { steps = stepsText ? JSON.parse(stepsText) : undefined; } catch (e) { showProblem(new Problem(400, { title: 'Invalid steps', detail: e.message })); return; }
+    const etag = state.frame ? state.frame.agent.route.revision : null;
+    const answer = await confirmAction(`Start a rollout of ${state.agent} to revision #${revision.number} (${revision.version}) with ${steps ? steps.length + ' steps' : 'the default steps'}?`);
+    if (!answer) return;
+    try {
+      applyStatus((await api('POST', `${agentPath()}/rollouts`, { body: { revision: revision.number, ...(steps ? { steps } : {}), ...(answer.reason ? { reason: answer.reason } : {}) }, ifMatch: etag })).json);
+    } catch (e) { showProblem(e); }
+  }
+
   // An operation's answer is the newest status: show it now instead of waiting for the next frame.
   function applyStatus(status) {
     if (!state.frame || !status || status.agent !== state.agent) return;
@@ -557,7 +580,7 @@
     $('key-forget').addEventListener('click', forgetKey);
     $('problem-close').addEventListener('click', clearProblem);
     $('start-form').addEventListener('submit', startRollout);
-    for (const button of document.querySelectorAll('button.op[data-op]')) button.addEventListener('click', () => operate(button.dataset.op));
+    for (const button of document.querySelectorAll('.actions button.op[data-op]')) button.addEventListener('click', () => operate(button.dataset.op));
     setInterval(renderTimer, 1000);
     setInterval(() => { if (state.frame) renderCharts(); }, 5000);
     renderButtons();
