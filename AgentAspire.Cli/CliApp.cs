@@ -420,39 +420,54 @@ public sealed class CliApp(IAnsiConsole console, Func<string, string?> environme
         }
     }
 
+    /// <summary>The rollout's analysis runs (RolloutApi/Rollouts/Analysis/README.md): each metric's measurements and verdicts.</summary>
     private async Task<int> AnalysisRunsAsync(ApiClient api, string agent, long? rollout, string format, CancellationToken cancellationToken)
     {
-        var query = rollout is { } id ? string.Create(CultureInfo.InvariantCulture, $"?rolloutId={id}") : "";
-        var runs = await api.GetAsync($"{AgentPath(agent)}/analysis/runs{query}", cancellationToken);
-        if (Print(format, runs))
+        var path = rollout is { } id
+            ? string.Create(CultureInfo.InvariantCulture, $"{AgentPath(agent)}/rollouts/{id}/analysis-runs")
+            : $"{AgentPath(agent)}/rollout/analysis-runs";
+        var document = await api.GetAsync(path, cancellationToken);
+        if (Print(format, document))
         {
             return ExitCodes.Ok;
         }
 
-        var list = runs.ValueKind == JsonValueKind.Array ? runs : runs.Prop("runs") ?? runs;
-        var table = new Table().AddColumns("RUN", "ROLLOUT", "STEP", "METRIC", "MEASUREMENTS", "VERDICT");
-        foreach (var run in list.Items())
+        var table = new Table().AddColumns("RUN", "STEP", "METRIC", "MEASUREMENTS", "VERDICT").Title($"rollout #{document.Long("rolloutId")}");
+        var runs = document.Prop("runs").Items().ToList();
+        foreach (var run in runs)
         {
-            var metrics = (run.Prop("metrics") ?? run.Prop("results")).Items().ToList();
+            var step = run.Prop("stepIndex") is { } s ? s.GetRawText() : "background";
+            table.AddRow(new Markup($"#{run.Long("id")}"), new Text(step),
+                new Text($"{run.Str("template")} v{run.Long("templateVersion")} ({run.Str("kind")})"), new Text(run.Str("summary")), Verdict(run.Str("state")));
+            var metrics = run.Prop("measurements").Items()
+                .SelectMany(m => m.Prop("metrics").Items().Select(metric => (Number: m.Long("number"), Metric: metric)))
+                .GroupBy(x => x.Metric.Str("metric"));
             foreach (var metric in metrics)
             {
-                var values = string.Join(", ", metric.Prop("measurements").Items().Select(m => m.Prop("value") is { } v ? v.GetRawText() : m.GetRawText()));
-                table.AddRow(Markup.Escape(run.Str("id")), Markup.Escape(run.Str("rolloutId")), Markup.Escape(run.Str("stepIndex")),
-                    Markup.Escape(metric.Str("name", metric.Str("metric"))), Markup.Escape(values), Verdict(metric.Str("verdict", metric.Str("phase"))));
+                var list = metric.ToList();
+                var last = list[^1].Metric;
+                var values = string.Join(", ", list.TakeLast(8).Select(x => $"#{x.Number} {x.Metric.Str("verdict")}" +
+                    (x.Metric.Double("statistic") is { } stat ? string.Create(CultureInfo.InvariantCulture, $" ({stat:0.###})") : "")));
+                table.AddRow(new Text(""), new Text(""), new Text($"{metric.Key} ({last.Str("source")}/{last.Str("judge")})"),
+                    new Text($"{values}{(last.Str("reason") is { Length: > 0 } reason ? $" — {reason}" : "")}"), Verdict(last.Str("verdict")));
             }
+        }
 
-            table.AddRow(Markup.Escape(run.Str("id")), Markup.Escape(run.Str("rolloutId")), Markup.Escape(run.Str("stepIndex")),
-                "[bold]run[/]", Markup.Escape(run.Str("summary", run.Str("message"))), Verdict(run.Str("verdict", run.Str("phase"))));
+        if (runs.Count == 0)
+        {
+            console.MarkupLineInterpolated($"[grey]rollout #{document.Long("rolloutId")} has no analysis runs (the built-in 'pass' provider records none; see the rollout's lastAnalysis).[/]");
+            return ExitCodes.Ok;
         }
 
         console.Write(table);
         return ExitCodes.Ok;
 
-        static string Verdict(string verdict) => verdict switch
+        static Markup Verdict(string verdict) => verdict switch
         {
-            "Pass" or "Successful" => $"[green]{verdict}[/]",
-            "Fail" or "Failed" => $"[red]{verdict}[/]",
-            _ => Markup.Escape(verdict),
+            "Pass" => new Markup("[green]Pass[/]"),
+            "Fail" => new Markup("[red]Fail[/]"),
+            "Inconclusive" => new Markup("[yellow]Inconclusive[/]"),
+            _ => new Markup(Markup.Escape(verdict)),
         };
     }
 

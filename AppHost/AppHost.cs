@@ -33,8 +33,8 @@ var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
-// Analysis and the live view (rollout page, CLI --watch) read every gateway replica's /gateway/stats (service discovery: http://gateway). A reference, not a WaitFor:
-// the gateway already waits for RolloutApi.
+// Analysis and the live view (rollout page, CLI --watch) read every gateway replica's /gateway/stats (service discovery:
+// http://gateway). A reference, not a WaitFor: the gateway already waits for RolloutApi.
 rolloutApi.WithReference(gateway);
 
 builder.AddKubernetesPublisher();

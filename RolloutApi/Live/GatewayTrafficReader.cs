@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
+using RolloutApi.Gateways;
+using RolloutApi.Rollouts.Analysis.Judges;
 
 namespace RolloutApi.Live;
 
@@ -13,110 +13,55 @@ public interface ITrafficReader
 }
 
 /// <summary>
-/// Sums what each configured gateway reports at <c>/gateway/stats?window=N</c>. Counts add up exactly; with more than one
-/// gateway the latency percentiles are the request-weighted mean of each gateway's (an approximation: percentiles do not
-/// add). A gateway that does not answer in time is left out of the frame and counted in the error text.
+/// The live view's traffic: every gateway replica's <c>/gateway/stats</c> through <see cref="GatewayStatsReader"/> (the
+/// analysis source's reader), merged the right way — counts and latency buckets added, percentiles computed from the merged
+/// buckets, never averaged.
 /// </summary>
-public sealed partial class GatewayTrafficReader(IHttpClientFactory clients, IOptions<LiveOptions> options, TimeProvider time, ILogger<GatewayTrafficReader> logger)
+public sealed partial class GatewayTrafficReader(GatewayStatsReader gateways, IOptions<LiveOptions> options, TimeProvider time, ILogger<GatewayTrafficReader> logger)
     : ITrafficReader
 {
-    public const string HttpClientName = "live-gateway-stats";
-    private const string StatsPath = "gateway/stats";
-
     public async Task<(TrafficSample? Sample, string? Error)> ReadAsync(string agent, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
-        if (settings.Gateways.Count == 0)
-        {
-            return (null, "No gateway is configured (Live:Gateways).");
-        }
-
-        var reads = settings.Gateways.Select(gateway => ReadOneAsync(gateway, settings, cancellationToken)).ToArray();
-        var summaries = await Task.WhenAll(reads);
-        var answered = summaries.Where(s => s is not null && string.Equals(s.Agent, agent, StringComparison.Ordinal)).Select(s => s!).ToList();
-        if (answered.Count == 0)
-        {
-            return (null, $"None of {settings.Gateways.Count} gateway(s) answered with stats for '{agent}'.");
-        }
-
-        var window = answered[0].WindowSeconds;
-        var sample = new TrafficSample(
-            time.GetUtcNow(),
-            window,
-            answered.Count,
-            answered.Max(s => s.Weight),
-            Merge(answered.Select(s => s.Stable).ToList(), window),
-            Merge(answered.Select(s => s.Canary).ToList(), window));
-        var missing = settings.Gateways.Count - answered.Count;
-        return (sample, missing == 0 ? null : string.Create(CultureInfo.InvariantCulture, $"{missing} of {settings.Gateways.Count} gateway(s) did not answer."));
-    }
-
-    private async Task<GatewayStats?> ReadOneAsync(Uri gateway, LiveOptions settings, CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(settings.GatewayTimeout);
+        var window = options.Value.StatsWindowSeconds;
+        MergedGatewayStats merged;
         try
         {
-            var client = clients.CreateClient(HttpClientName);
-            var uri = new Uri(gateway, string.Create(CultureInfo.InvariantCulture, $"{StatsPath}?window={settings.StatsWindowSeconds}"));
-            return await client.GetFromJsonAsync<GatewayStats>(uri, timeout.Token);
+            merged = await gateways.ReadAsync(agent, window, cancellationToken);
         }
-        catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException
-                                          && !cancellationToken.IsCancellationRequested)
+        catch (InvalidOperationException exception)
         {
-            LogGatewayUnavailable(logger, gateway, exception.Message);
-            return null;
+            // No replica found, one did not answer, or none serves this agent: the frame goes out without traffic, saying why.
+            LogNoTraffic(logger, agent, exception.Message);
+            return (null, exception.Message);
         }
+
+        var weight = merged.Replicas.MaxBy(r => r.Revision)?.Weight ?? 0;
+        return (new TrafficSample(
+            time.GetUtcNow(),
+            merged.WindowSeconds,
+            merged.Replicas.Count,
+            weight,
+            Track("stable", merged.Stable, merged),
+            Track("canary", merged.Canary, merged)), null);
     }
 
-    private static TrackSample Merge(IReadOnlyList<GatewayTrack> tracks, int window)
+    private static TrackSample Track(string name, MergedTrackStats track, MergedGatewayStats merged)
     {
-        var requests = tracks.Sum(t => t.Requests);
-        var errors = tracks.Sum(t => t.Errors.ServerErrors + t.Errors.Transport);
-        double? Weighted(Func<GatewayLatency, double?> pick)
-        {
-            var withValue = tracks.Where(t => pick(t.LatencyMs) is not null && t.Requests > 0).ToList();
-            var total = withValue.Sum(t => t.Requests);
-            return total == 0 ? null : Math.Round(withValue.Sum(t => pick(t.LatencyMs)!.Value * t.Requests) / total, 3);
-        }
+        double? Percentile(double quantile) =>
+            Histograms.Percentile(track.LatencyBucketCounts, merged.LatencyBucketBoundsMs, quantile) is { } value ? Math.Round(value, 3) : null;
 
         return new TrackSample(
-            tracks[0].Track,
-            tracks[0].Version,
-            requests,
-            Math.Round(requests / (double)Math.Max(1, window), 3),
-            errors,
-            requests == 0 ? 0 : Math.Round(errors / (double)requests, 6),
-            Weighted(l => l.P50),
-            Weighted(l => l.P95),
-            Weighted(l => l.P99));
+            name,
+            track.Version,
+            track.Requests,
+            Math.Round(track.Requests / (double)Math.Max(1, merged.WindowSeconds), 3),
+            track.Failures,
+            track.Requests == 0 ? 0 : Math.Round(track.Failures / (double)track.Requests, 6),
+            Percentile(0.50),
+            Percentile(0.95),
+            Percentile(0.99));
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Gateway {Gateway} gave no stats: {Reason}")]
-    private static partial void LogGatewayUnavailable(ILogger logger, Uri gateway, string reason);
-
-    // The gateway's /gateway/stats document (Gateway/Stats/TrafficSummary.cs), read loosely: unknown members are ignored
-    // so that a gateway that adds fields (histogram buckets) still reads.
-    private sealed record GatewayStats(
-        [property: JsonPropertyName("agent")] string Agent,
-        [property: JsonPropertyName("windowSeconds")] int WindowSeconds,
-        [property: JsonPropertyName("weight")] int Weight,
-        [property: JsonPropertyName("stable")] GatewayTrack Stable,
-        [property: JsonPropertyName("canary")] GatewayTrack Canary);
-
-    private sealed record GatewayTrack(
-        [property: JsonPropertyName("track")] string Track,
-        [property: JsonPropertyName("version")] string Version,
-        [property: JsonPropertyName("requests")] long Requests,
-        [property: JsonPropertyName("errors")] GatewayErrors Errors,
-        [property: JsonPropertyName("latencyMs")] GatewayLatency LatencyMs);
-
-    private sealed record GatewayErrors(
-        [property: JsonPropertyName("5xx")] long ServerErrors,
-        [property: JsonPropertyName("transport")] long Transport);
-
-    private sealed record GatewayLatency(
-        [property: JsonPropertyName("p50")] double? P50,
-        [property: JsonPropertyName("p95")] double? P95,
-        [property: JsonPropertyName("p99")] double? P99);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No gateway traffic for {Agent}: {Reason}")]
+    private static partial void LogNoTraffic(ILogger logger, string agent, string reason);
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RolloutApi.Auth;
+using RolloutApi.Gateways;
 using RolloutApi.Hosting;
 using RolloutApi.Http;
 using RolloutApi.Rollouts;
@@ -24,12 +25,9 @@ public static class LiveApi
         services.AddOptions<LiveOptions>().BindConfiguration(LiveOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<ITrafficReader, GatewayTrafficReader>();
         services.TryAddSingleton<LiveFeed>();
-#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the documented opt-out; still marked experimental in 10.x.
-        // A sampler must not retry: a late answer is worth less than the next frame, which comes within a second.
-        services.AddHttpClient(GatewayTrafficReader.HttpClientName).RemoveAllResilienceHandlers();
-#pragma warning restore EXTEXP0001
-        // One request per watcher per second: the HTTP client's per-request Information lines would drown the log.
-        services.AddLogging(logging => logging.AddFilter($"System.Net.Http.HttpClient.{GatewayTrafficReader.HttpClientName}", LogLevel.Warning));
+        services.AddGatewayStatsReader();
+        // One stats request per replica per watcher per second: the HTTP client's per-request lines would drown the log.
+        services.AddLogging(logging => logging.AddFilter($"System.Net.Http.HttpClient.{GatewayStatsReader.HttpClientName}", LogLevel.Warning));
         return services;
     }
 

@@ -408,32 +408,42 @@
 
   const scopeText = k => k.track ? `on ${k.track}` : k.revision ? `for revision #${k.revision}` : 'everywhere';
 
+  // The rollout's analysis runs (RolloutApi/Rollouts/Analysis/README.md): a row per run with its state, then a row per
+  // metric with its measurements (oldest first) and the newest measurement's verdict. Without runs (the built-in "pass"
+  // provider records none), the rollout's last step verdict.
   async function loadAnalysis() {
     const r = state.frame && state.frame.rollout;
     const body = $('analysis').tBodies[0];
     if (!r) { body.replaceChildren(); return; }
-    const runs = await tryGet(`${agentPath()}/analysis/runs?rolloutId=${r.id}`);
+    const doc = await tryGet(`${agentPath()}/rollouts/${r.id}/analysis-runs`);
+    const runs = doc && Array.isArray(doc.runs) ? doc.runs : [];
     const rows = [];
-    if (Array.isArray(runs) ? runs.length : runs && Array.isArray(runs.runs)) {
-      for (const run of (Array.isArray(runs) ? runs : runs.runs)) rows.push(...analysisRunRows(run));
-    } else if (r.lastAnalysis) {
+    for (const run of runs) rows.push(...analysisRunRows(run));
+    if (!runs.length && r.lastAnalysis) {
       const a = r.lastAnalysis;
       rows.push(verdictRow(['last', String(a.stepIndex), a.provider, a.summary], a.verdict, a.at));
     }
     body.replaceChildren(...rows);
   }
 
-  // A run from the analysis-runs API: one row per metric with its measurements, then the run's verdict.
   function analysisRunRows(run) {
-    const metrics = run.metrics || run.results || [];
-    const id = run.id !== undefined ? `#${run.id}` : '';
-    const step = run.stepIndex !== undefined ? String(run.stepIndex) : '';
-    const out = metrics.map(m => {
-      const measurements = (m.measurements || []).map(x => x.value !== undefined ? fmtNum(x.value) : JSON.stringify(x)).join(', ');
-      const text = [measurements, m.message || m.summary].filter(Boolean).join(' — ');
-      return verdictRow([id, step, m.name || m.metric || '', text], m.verdict || m.phase || '', m.at || run.at || run.finishedAt);
-    });
-    out.push(verdictRow([id, step, `run ${run.provider || run.template || ''}`.trim(), run.summary || run.message || ''], run.verdict || run.phase || '', run.at || run.finishedAt || run.startedAt));
+    const step = run.stepIndex === null || run.stepIndex === undefined ? 'background' : String(run.stepIndex);
+    const out = [verdictRow([`#${run.id}`, step, `${run.template} v${run.templateVersion} (${run.kind})`, run.summary || ''],
+      run.state, run.finishedAt || run.startedAt)];
+    const byMetric = new Map();
+    for (const m of run.measurements || []) {
+      for (const metric of m.metrics || []) {
+        if (!byMetric.has(metric.metric)) byMetric.set(metric.metric, []);
+        byMetric.get(metric.metric).push({ number: m.number, at: m.at, ...metric });
+      }
+    }
+    for (const [name, list] of byMetric) {
+      const last = list[list.length - 1];
+      const measurements = list.slice(-8).map(x => `#${x.number} ${x.verdict}${x.statistic === null || x.statistic === undefined ? '' : ` (${fmtNum(x.statistic)})`}`).join(', ');
+      const tr = verdictRow(['', '', `${name} · ${last.source}/${last.judge}`, `${measurements}${last.reason ? ' — ' + last.reason : ''}`], last.verdict, last.at);
+      tr.className = 'metric';
+      out.push(tr);
+    }
     return out;
   }
 

@@ -60,7 +60,7 @@ public sealed partial class RolloutPageTests(AppFixture fixture)
             await RoutingTests.WaitForGatewayWeightAsync(gateway, 5_000);
             var status = await GetRolloutAsync(api);
             var verdict = status.GetProperty("lastAnalysis").GetProperty("verdict").GetString()!;
-            await Expect(page.GetByTestId("verdict").First).ToHaveTextAsync(verdict);
+            await Expect(page.GetByTestId("verdict").Filter(new LocatorFilterOptions { HasTextString = verdict }).First).ToBeVisibleAsync();
             await ExpectAuditRowAsync(page, "StepPromoted");
 
             // Pause and resume: the hold shows, and goes.
