@@ -56,11 +56,12 @@ public sealed class CliTests(AppFixture fixture)
             await stopWatch.CancelAsync();
             Assert.Equal(ExitCodes.Ok, await watch.WaitAsync(AppFixture.RequestDeadline));
 
-            // A refused call prints the problem detail and exits non-zero.
-            var again = await RunAsync(fixture.OperatorKey, "abort", Agent);
-            Assert.Equal(ExitCodes.Failed, again.Code);
-            Assert.Contains("HTTP 409", again.Output, StringComparison.Ordinal);
-            Assert.Contains("only an active rollout can be aborted", again.Output, StringComparison.Ordinal);
+            // Abort is idempotent; a refused call prints the problem detail and exits non-zero.
+            Assert.Equal(ExitCodes.Ok, (await RunAsync(fixture.OperatorKey, "abort", Agent)).Code);
+            var refused = await RunAsync(fixture.OperatorKey, "pause", Agent);
+            Assert.Equal(ExitCodes.Failed, refused.Code);
+            Assert.Contains("HTTP 409", refused.Output, StringComparison.Ordinal);
+            Assert.Contains("only an active rollout can be paused", refused.Output, StringComparison.Ordinal);
 
             Assert.Equal(ExitCodes.Ok, (await RunAsync(fixture.OperatorKey, "retry", Agent)).Code);
             Assert.Equal(ExitCodes.Ok, (await RunAsync(fixture.OperatorKey, "promote", Agent, "--full")).Code);
