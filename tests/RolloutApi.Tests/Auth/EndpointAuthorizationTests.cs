@@ -22,8 +22,11 @@ public sealed partial class EndpointAuthorizationTests(RolloutApiFactoryFixture 
     /// </summary>
     private static readonly string[] ViewerWrites = ["/api/routing/gateways/1"];
 
-    /// <summary>Infrastructure and documentation that is public by design; everything else needs a credential.</summary>
-    private static readonly string[] AnonymousPrefixes = ["/health", "/alive", "/metrics", "/openapi", "/scalar"];
+    /// <summary>
+    /// Infrastructure, documentation and the rollout page's static files (it holds no data: it asks for a key and reads the
+    /// API with it) are public by design; everything else needs a credential.
+    /// </summary>
+    private static readonly string[] AnonymousPrefixes = ["/health", "/alive", "/metrics", "/openapi", "/scalar", "/rollouts"];
 
     [Fact]
     public async Task Every_mutating_endpoint_refuses_anonymous_and_viewer_callers()
