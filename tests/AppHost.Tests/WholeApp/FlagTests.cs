@@ -16,8 +16,8 @@ namespace AppHost.Tests.WholeApp;
 public sealed class FlagTests(AppFixture fixture)
 {
     private const string Flag = "EnrichedOutput";
-    private const string Enriched = "enriched";
-    private const string Basic = "basic";
+    internal const string Enriched = "enriched";
+    internal const string Basic = "basic";
     private static readonly string FlagsPath = $"/api/agents/{ResourceNames.DefaultAgent}/flags";
     private static readonly TimeSpan KillDeadline = TimeSpan.FromSeconds(1);
 
@@ -114,7 +114,7 @@ public sealed class FlagTests(AppFixture fixture)
         await WaitForBehaviourAsync(gateway, Tracks.Canary, Basic);
     }
 
-    private static async Task EnableFlagEverywhereAsync(HttpClient api)
+    internal static async Task EnableFlagEverywhereAsync(HttpClient api)
     {
         var body = new
         {
@@ -125,14 +125,14 @@ public sealed class FlagTests(AppFixture fixture)
         Assert.True(response.IsSuccessStatusCode, $"PUT definitions: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    private static async Task ClearDefinitionsAsync(HttpClient api)
+    internal static async Task ClearDefinitionsAsync(HttpClient api)
     {
         var body = new { feature_management = new { feature_flags = Array.Empty<object>() }, reason = "whole-app flag test cleanup" };
         using var response = await api.PutAsJsonAsync($"{FlagsPath}/definitions", body).WaitAsync(AppFixture.RequestDeadline);
         Assert.True(response.IsSuccessStatusCode, $"PUT definitions: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    private static async Task<string> SendAsync(HttpClient gateway, string track)
+    internal static async Task<string> SendAsync(HttpClient gateway, string track)
     {
         using var response = await WorkItems.SendAsync(gateway, track);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -141,6 +141,6 @@ public sealed class FlagTests(AppFixture fixture)
         return body.GetProperty("behaviour").GetString()!;
     }
 
-    private static Task WaitForBehaviourAsync(HttpClient gateway, string track, string behaviour) =>
+    internal static Task WaitForBehaviourAsync(HttpClient gateway, string track, string behaviour) =>
         RoutingTests.WaitUntilAsync(async () => await SendAsync(gateway, track) == behaviour, $"{track} to serve '{behaviour}'");
 }

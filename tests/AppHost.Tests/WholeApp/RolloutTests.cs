@@ -131,7 +131,7 @@ public sealed class RolloutTests(AppFixture fixture)
     }
 
     /// <summary>The revision for <paramref name="version"/>: revisions are immutable, so an earlier test's is reused.</summary>
-    private static async Task<int> CreateRevisionAsync(HttpClient api, string version)
+    internal static async Task<int> CreateRevisionAsync(HttpClient api, string version)
     {
         var revisions = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/revisions").WaitAsync(AppFixture.RequestDeadline);
         foreach (var existing in revisions.EnumerateArray())
@@ -147,7 +147,7 @@ public sealed class RolloutTests(AppFixture fixture)
         return created.Body.GetProperty("number").GetInt32();
     }
 
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(HttpClient api, string path, object body)
+    internal static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(HttpClient api, string path, object body)
     {
         using var response = await api.PostAsJsonAsync(path, body).WaitAsync(AppFixture.RequestDeadline);
         var text = await response.Content.ReadAsStringAsync();
@@ -156,7 +156,7 @@ public sealed class RolloutTests(AppFixture fixture)
         return (response.StatusCode, json);
     }
 
-    private static async Task<JsonElement> WaitForRolloutAsync(HttpClient api, Func<JsonElement, bool> condition, string what)
+    internal static async Task<JsonElement> WaitForRolloutAsync(HttpClient api, Func<JsonElement, bool> condition, string what)
     {
         JsonElement rollout = default;
         await RoutingTests.WaitUntilAsync(async () =>
