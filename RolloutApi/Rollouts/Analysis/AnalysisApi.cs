@@ -52,6 +52,7 @@ public static class AnalysisApi
             .WithSummary("The analysis runs of the agent's newest rollout.")
             .ProducesProblems(StatusCodes.Status404NotFound);
 
+        app.MapAlertmanagerApi();
         return app;
     }
 

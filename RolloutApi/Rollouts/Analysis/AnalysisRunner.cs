@@ -8,7 +8,7 @@ namespace RolloutApi.Rollouts.Analysis;
 /// one after what is stored, and a number is written once, so a restart resumes without counting anything twice.
 /// </summary>
 public sealed partial class AnalysisRunner(
-    SqliteDatabase database, AnalysisStore store, AnalysisTemplates templates, TimeProvider time, ILogger<AnalysisRunner> logger)
+    SqliteDatabase database, AnalysisStore store, AnalysisTemplates templates, Notifications.Outbox outbox, TimeProvider time, ILogger<AnalysisRunner> logger)
 {
     /// <summary>The run after this call (measured if it was due) and when its next measurement is due (null when finished).</summary>
     public async Task<(AnalysisRunRow Run, DateTimeOffset? NextAt)> AdvanceAsync(
@@ -57,6 +57,24 @@ public sealed partial class AnalysisRunner(
         }
 
         await store.FinishRunAsync(work, run.Id, state, runSummary, cancellationToken);
+        if (state != AnalysisRunState.Running)
+        {
+            await outbox.AddAsync(work, Notifications.Outbox.EventId("analysis-run", run.Id), "analysis." + state.ToString().ToLowerInvariant(),
+                $"agents/{context.Agent}/rollouts/{context.RolloutId}/analysis-runs/{run.Id}", new
+                {
+                    agent = context.Agent,
+                    rolloutId = context.RolloutId,
+                    runId = run.Id,
+                    kind = run.Kind.ToString(),
+                    template = run.Template,
+                    templateVersion = run.TemplateVersion,
+                    verdict = state.ToString(),
+                    summary = runSummary,
+                    measurement = measurement.Number,
+                    weight = context.Weight,
+                }, cancellationToken);
+        }
+
         await work.CommitAsync(cancellationToken);
         Log.Measured(logger, context.Agent, context.RolloutId, run.Id, measurement.Number, verdict, summary);
         var updated = run with { State = state, Summary = runSummary, FinishedAt = state == AnalysisRunState.Running ? null : work.Now };

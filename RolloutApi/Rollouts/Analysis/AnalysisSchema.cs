@@ -55,5 +55,23 @@ public sealed class AnalysisSchema : ISchemaContributor
                 PRIMARY KEY (run_id, number)
             ) STRICT;
             """),
+        new(2, "notification outbox", """
+            -- Written in the transaction of the change it reports; delivered after the commit, retried with backoff.
+            CREATE TABLE notification_outbox (
+                id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                webhook         TEXT NOT NULL,
+                event_id        TEXT NOT NULL,   -- the CloudEvent id: receivers dedupe on it (delivery is at least once)
+                type            TEXT NOT NULL,
+                body            TEXT NOT NULL,   -- the CloudEvent, exactly as signed and sent
+                created_at      TEXT NOT NULL,
+                attempts        INTEGER NOT NULL,
+                next_attempt_at TEXT NOT NULL,
+                state           TEXT NOT NULL CHECK (state IN ('Pending', 'Delivered', 'Dead')),
+                delivered_at    TEXT NULL,
+                last_error      TEXT NULL,
+                UNIQUE (webhook, event_id)
+            ) STRICT;
+            CREATE INDEX notification_outbox_due ON notification_outbox (state, next_attempt_at);
+            """),
     ];
 }

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using RolloutApi.Gateways;
+using RolloutApi.Rollouts.Analysis.Notifications;
 using RolloutApi.Rollouts.Analysis.Judges;
 using RolloutApi.Storage;
 
@@ -42,6 +44,17 @@ public static class TemplateAnalysisServiceCollectionExtensions
         services.TryAddSingleton<AnalysisRunner>();
         services.TryAddSingleton<BackgroundAnalysis>();
         services.TryAddSingleton<AnalysisRunQueries>();
+
+        // Notifications: every transition and run verdict as a CloudEvent, from the outbox.
+        services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>());
+        services.TryAddSingleton<Outbox>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransitionParticipant, OutboxTransitionParticipant>());
+        // The outbox retries with its own backoff, durably; the default handlers' in-memory retries would only hide failures.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; ServiceDefaults uses it the same way.
+        services.AddHttpClient(NotificationDispatcher.HttpClientName).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+        services.AddHostedService<NotificationDispatcher>();
         return services;
     }
 }
