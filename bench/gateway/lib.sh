@@ -53,7 +53,8 @@ stop_all() {
 trap stop_all EXIT INT TERM
 
 # Two static backends standing in for agent-stable and agent-canary: the same for every contender, and cheap,
-# so that the numbers measure the proxies rather than the agent.
+# so that the numbers measure the proxies rather than the agent. They stamp the identity headers a real agent writes
+# (ServiceDefaults' AgentIdentity), which the gateway checks on every response.
 backends_conf() { # stable port, canary port
   cat >"$OUT/backends.conf" <<CONF
 worker_processes 1;
@@ -62,8 +63,12 @@ events { worker_connections 4096; }
 http {
   access_log off;
   keepalive_requests 1000000;
-  server { listen 127.0.0.1:$1 reuseport; location / { add_header X-Agent-Version 1.0.0; return 200 "stable\n"; } }
-  server { listen 127.0.0.1:$2 reuseport; location / { add_header X-Agent-Version 1.1.0; return 200 "canary\n"; } }
+  server { listen 127.0.0.1:$1 reuseport; location / {
+    add_header X-Agent-Name agent-worker; add_header X-Agent-Track stable; add_header X-Agent-Version 1.0.0;
+    add_header X-Agent-Build bench; add_header X-Agent-Instance stable-1; return 200 "stable\n"; } }
+  server { listen 127.0.0.1:$2 reuseport; location / {
+    add_header X-Agent-Name agent-worker; add_header X-Agent-Track canary; add_header X-Agent-Version 1.1.0;
+    add_header X-Agent-Build bench; add_header X-Agent-Instance canary-1; return 200 "canary\n"; } }
 }
 CONF
   echo "$OUT/backends.conf"

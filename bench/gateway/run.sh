@@ -92,7 +92,7 @@ http {
       proxy_pass http://\$track;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      add_header X-Agent-Track \$track;
+      add_header X-Gateway-Track \$track;
     }
   }
 }
@@ -270,4 +270,6 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 st, ca = s["stable"]["requests"], s["canary"]["requests"]
 print(f"gateway split over the last 600 s: canary {100 * ca / max(1, st + ca):.3f}% of {st + ca} requests (weight {s['weight'] / 100:.2f}%)")
+m = s.get("identityMismatches") or {}
+print(f"served-by check: {m.get('total', 0)} responses whose agent-written identity did not match the gateway's choice")
 PY
