@@ -231,7 +231,7 @@ for line in open(sys.argv[1]):
     rows[(f[0], int(kv["rate"]))] = kv
 rates = sorted({r for _, r in rows})
 names = [n for n in ["direct", "nginx", "yarp", "gateway"] if any((n, r) in rows for r in rates)]
-print("\nopen loop, latency in ms (absolute; for proxies, +added over direct at the same rate)")
+print("\nopen loop, latency in ms (absolute; for proxies, in brackets: added over direct at the same rate)")
 print(f"{'rate':>6} {'target':<8} {'achieved':>9} {'errors':>7} {'p50':>16} {'p99':>16} {'p99.9':>16}")
 for r in rates:
     d = rows.get(("direct", r))
@@ -242,7 +242,7 @@ for r in rates:
         cells = []
         for k in ("p50_ms", "p99_ms", "p999_ms"):
             v = float(kv[k])
-            cells.append(f"{v:7.3f}" + (f" (+{v - float(d[k]):.3f})" if d and n != "direct" else " " * 9))
+            cells.append(f"{v:7.3f}" + (f" ({v - float(d[k]):+.3f})" if d and n != "direct" else " " * 9))
         print(f"{r:>6} {n:<8} {kv['achieved_rps']:>9} {kv['errors']:>7} " + " ".join(f"{c:>16}" for c in cells))
 for r in rates:
     g, x = rows.get(("gateway", r)), rows.get(("nginx", r))
