@@ -10,6 +10,7 @@
 #
 #   flock /tmp/agentaspire-bench.lock bench/scale/run.sh
 #   SIZES=100,250,500,1000 FLIPS=40 ABORTS=10 GATEWAYS=4 bench/scale/run.sh
+#   API_ENV="DOTNET_gcServer=0" bench/scale/run.sh     # extra environment for RolloutApi (NAME=value pairs)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,6 +19,7 @@ SIZES=${SIZES:-100,250,500,1000}
 FLIPS=${FLIPS:-40}
 ABORTS=${ABORTS:-10}
 GATEWAYS=${GATEWAYS:-4}
+API_ENV=${API_ENV:-}
 API_PORT=${API_PORT:-18281}
 GATEWAY_BASE_PORT=${GATEWAY_BASE_PORT:-18290}
 AGENT=agent-worker
@@ -70,7 +72,7 @@ start rollout-api env \
   Auth__ApiKeys__bench-viewer__Key="$VIEWER_KEY" Auth__ApiKeys__bench-viewer__Role=viewer \
   Agents__${AGENT}__Stable__Destination="http://127.0.0.1:9" Agents__${AGENT}__Stable__Version=1.0.0 \
   Agents__${AGENT}__Canary__Destination="http://127.0.0.1:9" Agents__${AGENT}__Canary__Version=1.1.0 \
-  Logging__LogLevel__Default=Warning OTEL_EXPORTER_OTLP_ENDPOINT= \
+  Logging__LogLevel__Default=Warning OTEL_EXPORTER_OTLP_ENDPOINT= $API_ENV \
   dotnet "$OUT/rollout-api/RolloutApi.dll" --contentRoot "$OUT/rollout-api"
 API_PID=${STARTED_PIDS[-1]}
 wait_for "rollout-api" http_ok "http://127.0.0.1:$API_PORT/health"
