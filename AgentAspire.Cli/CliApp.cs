@@ -306,11 +306,25 @@ public sealed class CliApp(IAnsiConsole console, Func<string, string?> environme
             }
         }
 
-        object body = kind == "image"
-            ? new { version = version ?? tag, imageTag = tag, reason }
-            : new { version = version ?? tag, build = tag, reason };
-        var revision = await api.SendAsync(HttpMethod.Post, $"{AgentPath(agent)}/revisions", body, cancellationToken);
-        console.MarkupLineInterpolated($"revision [bold]#{revision.Long("number")}[/] created: {revision.Str("version")} ({kind} {tag})");
+        // Revisions are immutable: the same version with the same image (or build) is the revision that already exists.
+        var label = version ?? tag;
+        var revisions = await api.GetAsync($"{AgentPath(agent)}/revisions", cancellationToken);
+        var existing = revisions.Items().FirstOrDefault(r => r.Str("version") == label && r.Str(kind == "image" ? "imageTag" : "build") == tag);
+        JsonElement revision;
+        if (existing.ValueKind == JsonValueKind.Object)
+        {
+            revision = existing;
+            console.MarkupLineInterpolated($"revision [bold]#{revision.Long("number")}[/] already is {label} ({kind} {tag}): reusing it");
+        }
+        else
+        {
+            object body = kind == "image"
+                ? new { version = label, imageTag = tag, reason }
+                : new { version = label, build = tag, reason };
+            revision = await api.SendAsync(HttpMethod.Post, $"{AgentPath(agent)}/revisions", body, cancellationToken);
+            console.MarkupLineInterpolated($"revision [bold]#{revision.Long("number")}[/] created: {revision.Str("version")} ({kind} {tag})");
+        }
+
         var rollout = await api.SendAsync(HttpMethod.Post, $"{AgentPath(agent)}/rollouts",
             new { revision = revision.Long("number"), steps = stepList, reason }, cancellationToken);
         console.MarkupLineInterpolated($"rollout [bold]#{rollout.Long("id")}[/] started: {rollout.Str("state")}, {rollout.Long("stepCount")} steps");

@@ -146,7 +146,8 @@ internal static class RolloutView
     {
         var index = rollout.Long("currentStepIndex");
         var count = rollout.Long("stepCount");
-        return index < 0 ? $"preparing (0/{count})"
+        return count == 0 ? "no steps (an undo)"
+            : index < 0 ? $"preparing (0/{count})"
             : index >= count ? $"{count}/{count} done"
             // index/count, as Argo's plugin shows it; step numbers are 0-based like RolloutApi's messages ("step 1 (pause …)").
             : $"{index}/{count}: {Esc(rollout.Prop("currentStep") is { } s ? Describe(s) : "")}";
@@ -183,7 +184,7 @@ internal static class RolloutView
         "Promoted" => "[green]✔ Promoted[/]",
         "Aborted" => "[red]✖ Aborted[/]",
         "RolledBack" => "[red]↺ RolledBack[/]",
-        "Paused" => "[yellow]॥ Paused[/]",
+        "Paused" => "[yellow]‖ Paused[/]",
         "Analyzing" => "[blue]◎ Analyzing[/]",
         _ => $"[blue]◌ {Esc(state)}[/]",
     };

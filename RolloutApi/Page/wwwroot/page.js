@@ -330,6 +330,7 @@
 
   async function loadAudit() {
     const entries = (await api('GET', `${agentPath()}/audit?limit=50`)).json;
+    seedWeightHistory(entries);
     $('audit').tBodies[0].replaceChildren(...entries.map(e => {
       const tr = row([time(e.at), e.actor, e.action, `${point(e.from)} → ${point(e.to)}`, e.reason]);
       tr.dataset.action = e.action;
@@ -337,6 +338,23 @@
       tr.setAttribute('data-testid', 'audit-row');
       return tr;
     }));
+  }
+
+  // The weight chart starts with the audit log's weight changes (before the page was opened), then follows the stream.
+  function seedWeightHistory(entries) {
+    const series = state.series && state.series.weight;
+    if (!series) return;
+    const firstLive = series.length ? series[0][0] : Date.now();
+    const earlier = entries.filter(e => e.to && Date.parse(e.at) + state.clockSkew < firstLive - 1)
+      .map(e => [Date.parse(e.at) + state.clockSkew, e.to.weight / 100]).reverse();
+    if (!earlier.length) return;
+    const seeded = [];
+    for (const [t, v] of earlier) {
+      if (seeded.length) seeded.push([t - 1, seeded[seeded.length - 1][1]]);
+      seeded.push([t, v]);
+    }
+    if (series.length) seeded.push([firstLive - 1, seeded[seeded.length - 1][1]]);
+    series.unshift(...seeded.filter(([t]) => !series.some(([u]) => u === t)));
   }
 
   async function loadRevisions() {
