@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using AppHost;
 using Microsoft.Extensions.DependencyInjection;
 using ServiceDefaults.Contracts;
@@ -61,6 +63,32 @@ public sealed class AppFixture : IAsyncLifetime
 
     /// <summary>A client for the gateway: where users' traffic enters.</summary>
     public HttpClient CreateGatewayClient() => App.CreateHttpClient(ResourceNames.Gateway, "http");
+
+    /// <summary>
+    /// Re-opens forced traffic to the canary (<c>X-Agent-Track: canary</c>), which the canary of an aborted rollout refuses
+    /// until an operator allows it, and waits until the gateway lets a forced request through. For tests that force the
+    /// canary after another test of the collection aborted a rollout.
+    /// </summary>
+    public async Task AllowForcedCanaryAsync()
+    {
+        using var api = CreateOperatorClient();
+        using (var response = await api.PutAsJsonAsync($"/api/agents/{ResourceNames.DefaultAgent}/forced-canary", new { allowed = true })
+            .WaitAsync(RequestDeadline))
+        {
+            // 409: the newest rollout is not aborted, so forced traffic is open already.
+            Assert.True(response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Conflict,
+                $"PUT forced-canary: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        using var gateway = CreateGatewayClient();
+        await RoutingTests.WaitUntilAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, AgentPaths.Identity);
+            request.Headers.Add(AgentHeaders.Track, Tracks.Canary);
+            using var forced = await gateway.SendAsync(request).WaitAsync(RequestDeadline);
+            return forced.StatusCode != HttpStatusCode.Forbidden;
+        }, "the gateway to let forced canary traffic through");
+    }
 
     /// <summary>A client for RolloutApi carrying the operator key.</summary>
     public HttpClient CreateOperatorClient()

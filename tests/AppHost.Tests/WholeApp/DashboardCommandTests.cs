@@ -44,6 +44,7 @@ public sealed class DashboardCommandTests(AppFixture fixture)
         using var api = fixture.CreateOperatorClient();
         using var gateway = fixture.CreateGatewayClient();
         using var deadline = new CancellationTokenSource(AppFixture.StartDeadline);
+        await fixture.AllowForcedCanaryAsync();
         await FlagTests.EnableFlagEverywhereAsync(api);
         try
         {
@@ -60,8 +61,9 @@ public sealed class DashboardCommandTests(AppFixture fixture)
         finally
         {
             using var restore = new HttpRequestMessage(HttpMethod.Delete, $"{AgentPath}/flags/kill?track={Tracks.Canary}");
-            using (await api.SendAsync(restore).WaitAsync(AppFixture.RequestDeadline))
+            using (var restored = await api.SendAsync(restore).WaitAsync(AppFixture.RequestDeadline))
             {
+                Assert.True(restored.IsSuccessStatusCode, $"DELETE kill: {(int)restored.StatusCode} {await restored.Content.ReadAsStringAsync()}");
             }
 
             await FlagTests.ClearDefinitionsAsync(api);

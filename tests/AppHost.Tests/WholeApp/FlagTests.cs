@@ -26,6 +26,7 @@ public sealed class FlagTests(AppFixture fixture)
     {
         using var api = fixture.CreateOperatorClient();
         using var gateway = fixture.CreateGatewayClient();
+        await fixture.AllowForcedCanaryAsync();
         await EnableFlagEverywhereAsync(api);
         try
         {
@@ -80,6 +81,7 @@ public sealed class FlagTests(AppFixture fixture)
         using var api = fixture.CreateOperatorClient();
         using var gateway = fixture.CreateGatewayClient();
         using var deadline = new CancellationTokenSource(AppFixture.StartDeadline);
+        await fixture.AllowForcedCanaryAsync();
         await EnableFlagEverywhereAsync(api);
         await WaitForBehaviourAsync(gateway, Tracks.Canary, Enriched);
 

@@ -19,6 +19,7 @@ public sealed class ServedByTests(AppFixture fixture)
     public async Task Each_track_is_its_own_process_with_its_own_address()
     {
         using var gateway = fixture.CreateGatewayClient();
+        await fixture.AllowForcedCanaryAsync();
         var stableEndpoint = fixture.App.GetEndpoint(ResourceNames.AgentStable, "http");
         var canaryEndpoint = fixture.App.GetEndpoint(ResourceNames.AgentCanary, "http");
 

@@ -30,6 +30,7 @@ public sealed class WholeAppTests(AppFixture fixture)
     public async Task Gateway_reaches_a_forced_track_and_says_which_version_served(string track, string version)
     {
         using var client = fixture.CreateGatewayClient();
+        await fixture.AllowForcedCanaryAsync();
 
         using var response = await WorkItems.SendAsync(client, track);
 
