@@ -25,9 +25,22 @@ internal sealed partial class RoutingReporter(
 
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private (long Revision, bool Fallback) _sent = (-1, false);
+    private int _force;
 
-    /// <summary>Report the routing in force now (called after a table was received, and when the lease falls back).</summary>
-    public void ReportNow() => _wake.Writer.TryWrite(true);
+    /// <summary>
+    /// Report the routing in force now (called after a table was received, and when the lease falls back). With
+    /// <paramref name="force"/> (the first table of a new stream connection) it is sent even if unchanged: the RolloutApi
+    /// instance at the other end may be a new one that knows nothing of this gateway.
+    /// </summary>
+    public void ReportNow(bool force = false)
+    {
+        if (force)
+        {
+            Volatile.Write(ref _force, 1);
+        }
+
+        _wake.Writer.TryWrite(true);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,7 +54,8 @@ internal sealed partial class RoutingReporter(
                 _wake.Reader.TryRead(out _);
                 var snapshot = routing.Current;
                 var state = (snapshot.Revision, snapshot.StableOnlyFallback);
-                if (state == _sent)
+                var forced = Interlocked.Exchange(ref _force, 0) == 1;
+                if (state == _sent && !forced)
                 {
                     continue;
                 }
@@ -65,7 +79,7 @@ internal sealed partial class RoutingReporter(
                     // unless a newer one comes first (the loop always sends the latest state).
                     LogReportFailed(logger, snapshot.Revision, ex.Message);
                     await Task.Delay(RetryDelay, timeProvider, stoppingToken);
-                    _wake.Writer.TryWrite(true);
+                    ReportNow(force: forced);
                 }
             }
         }

@@ -126,6 +126,7 @@ internal sealed partial class RoutingStreamClient(
         }
 
         var delivered = false;
+        var firstOnConnection = true;
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token);
@@ -156,7 +157,9 @@ internal sealed partial class RoutingStreamClient(
                 }
 
                 // Every table, applied or not (a reconnect re-sends the one in force): RolloutApi learns what this gateway runs.
-                reporter.ReportNow();
+                // The first one on a connection is reported even if unchanged: RolloutApi may have restarted and forgotten us.
+                reporter.ReportNow(force: firstOnConnection);
+                firstOnConnection = false;
             }
         }
         catch (OperationCanceledException) when (idle.IsCancellationRequested && !stoppingToken.IsCancellationRequested)

@@ -15,7 +15,7 @@ public sealed class TcpRelay : IAsyncDisposable
     private readonly ConcurrentDictionary<TcpClient, byte> _open = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
-    private readonly int _targetPort;
+    private int _targetPort;
     private volatile bool _cut;
 
     public TcpRelay(int targetPort)
@@ -51,6 +51,9 @@ public sealed class TcpRelay : IAsyncDisposable
     }
 
     public void Restore() => _cut = false;
+
+    /// <summary>Sends new connections to another port (e.g. a restarted process on a fresh one).</summary>
+    public void Retarget(int targetPort) => Volatile.Write(ref _targetPort, targetPort);
 
     public async ValueTask DisposeAsync()
     {
@@ -93,7 +96,7 @@ public sealed class TcpRelay : IAsyncDisposable
         _open[outbound] = 0;
         try
         {
-            await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
+            await outbound.ConnectAsync(IPAddress.Loopback, Volatile.Read(ref _targetPort), _stop.Token);
             var a = inbound.GetStream();
             var b = outbound.GetStream();
             await Task.WhenAny(a.CopyToAsync(b, _stop.Token), b.CopyToAsync(a, _stop.Token));
