@@ -1,3 +1,4 @@
+using ServiceDefaults.Contracts;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts.Analysis;
@@ -49,8 +50,9 @@ public sealed class BackgroundAnalysis(
                 return Decision(run, null);
             }
 
+            // At 0 % the canary has no traffic yet; at 100 % stable has none to compare it with. Neither measures nor holds.
             var agent = (await agents.GetAgentAsync(session, rollout.Agent, cancellationToken))!;
-            if (agent.Weight == 0)
+            if (agent.Weight is 0 or Weights.Max)
             {
                 return null;
             }

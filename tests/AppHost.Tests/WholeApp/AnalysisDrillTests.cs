@@ -10,8 +10,9 @@ namespace AppHost.Tests.WholeApp;
 
 /// <summary>
 /// Rollback drills through the real gateway and agents, judged by background analysis alone: a canary whose flag set makes
-/// it fail 20 % of its items at 10 % weight is aborted with no human step; with no traffic the analysis is inconclusive
-/// and the rollout holds, then pauses, and is never aborted. What failed is read from the agents' own counters.
+/// it fail 20 % of its items at 10 % weight is aborted with no human step; a healthy one goes 1 % → 100 % and is promoted;
+/// a latency-only regression (+200 ms) is caught by the latency test; with no traffic the analysis is inconclusive and
+/// the rollout holds, then pauses, and is never aborted. What failed is read from the agents' own counters.
 /// </summary>
 [Collection(WholeAppCollection.Name)]
 public sealed class AnalysisDrillTests(AppFixture fixture)
@@ -68,6 +69,104 @@ public sealed class AnalysisDrillTests(AppFixture fixture)
             Assert.True(await AgentCounterAsync(ResourceNames.AgentCanary, "agent_failed_items") > canaryFailedBefore);
             Assert.Equal(stableFailedBefore, await AgentCounterAsync(ResourceNames.AgentStable, "agent_failed_items"));
             Assert.True(decidedAfter < TimeSpan.FromSeconds(30), $"The abort took {decidedAfter.TotalSeconds:0.#} s after the weight took effect.");
+        }
+        finally
+        {
+            await load.StopAsync();
+            await CleanupAsync(api);
+        }
+    }
+
+    [Fact]
+    public async Task A_healthy_revision_goes_from_1_to_100_percent_and_is_promoted_on_analysis_alone()
+    {
+        using var api = fixture.CreateOperatorClient();
+        using var gateway = fixture.CreateGatewayClient();
+        var revision = await CreateRevisionAsync(api, "1.1.0", flags: null);
+        await SendAsync(api, HttpMethod.Put, $"{AgentPath}/analysis-templates/drill-healthy", new
+        {
+            intervalSeconds = 1,
+            inconclusiveLimit = 60,
+            minSamples = 5,
+            metrics = new object[]
+            {
+                new { name = "errors", source = "gateway", query = "errors", judge = "sequential", alpha = 0.01 },
+                new { name = "failed-ratio", source = "gateway", query = "error-rate", judge = "threshold", comparison = "difference", tolerance = 0.05 },
+                new { name = "latency", source = "gateway", query = "latency", judge = "sequential", alpha = 0.01, tolerance = 0.5, threshold = 50 },
+            },
+        });
+        var canaryProcessedBefore = await AgentCounterAsync(ResourceNames.AgentCanary, "agent_processed_items");
+
+        using var load = new Load(gateway, clients: 4);
+        try
+        {
+            var steps = new[] { 100, 1_000, 5_000, 10_000 }
+                .SelectMany(w => new object[] { new { setWeight = w }, new { pause = new { durationSeconds = 1 } } }).ToArray();
+            var started = await SendAsync(api, HttpMethod.Post, $"{AgentPath}/rollouts",
+                new { revision, steps, analysis = new { template = "drill-healthy" }, reason = "healthy drill" });
+            var rolloutId = started.GetProperty("id").GetInt64();
+
+            var rollout = await WaitForRolloutAsync(api, Decided, "promotion on analysis alone");
+
+            Assert.Equal("Promoted", rollout.GetProperty("state").GetString());
+            var audit = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/audit?rolloutId={rolloutId}").WaitAsync(AppFixture.RequestDeadline);
+            Assert.All(audit.EnumerateArray().Where(e => e.GetProperty("action").GetString() != "RolloutStarted"),
+                e => Assert.Equal("system:reconciler", e.GetProperty("actor").GetString()));
+            var runs = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/rollouts/{rolloutId}/analysis-runs").WaitAsync(AppFixture.RequestDeadline);
+            var run = runs.GetProperty("runs").EnumerateArray().Single();
+            Assert.Equal("Cancelled", run.GetProperty("state").GetString()); // ended by the promotion, never failed
+            var weights = run.GetProperty("measurements").EnumerateArray()
+                .Where(m => m.GetProperty("verdict").GetString() == "Pass").Select(m => m.GetProperty("weight").GetInt32()).Distinct().ToList();
+            Assert.Equal([100, 1_000, 5_000], weights); // every step below 100 % passed on data before it moved on
+            Assert.DoesNotContain(run.GetProperty("measurements").EnumerateArray(), m => m.GetProperty("verdict").GetString() == "Fail");
+            Assert.True(await AgentCounterAsync(ResourceNames.AgentCanary, "agent_processed_items") > canaryProcessedBefore);
+        }
+        finally
+        {
+            await load.StopAsync();
+            // Put the original stable revision back for the other tests.
+            using var undo = await api.PostAsJsonAsync($"{AgentPath}/undo", new { reason = "drill cleanup" });
+        }
+    }
+
+    [Fact]
+    public async Task A_latency_only_regression_of_200_ms_is_caught_by_the_latency_test()
+    {
+        using var api = fixture.CreateOperatorClient();
+        using var gateway = fixture.CreateGatewayClient();
+        var revision = await CreateRevisionAsync(api, "1.4.0-slow", new { latencyMs = 200 });
+        await SendAsync(api, HttpMethod.Put, $"{AgentPath}/analysis-templates/drill-latency", new
+        {
+            intervalSeconds = 1,
+            inconclusiveLimit = 60,
+            minSamples = 20,
+            metrics = new object[]
+            {
+                new { name = "errors", source = "gateway", query = "errors", judge = "sequential", alpha = 0.01 },
+                new { name = "latency", source = "gateway", query = "latency", judge = "sequential", alpha = 0.01, tolerance = 0.2, threshold = 50 },
+            },
+        });
+
+        using var load = new Load(gateway, clients: 4);
+        try
+        {
+            var started = await SendAsync(api, HttpMethod.Post, $"{AgentPath}/rollouts", new
+            {
+                revision,
+                steps = new object[] { new { setWeight = 1_000 }, new { pause = new { } } },
+                analysis = new { template = "drill-latency" },
+            });
+            var rolloutId = started.GetProperty("id").GetInt64();
+
+            var rollout = await WaitForRolloutAsync(api, Decided, "the latency test to decide");
+
+            Assert.Equal("Aborted", rollout.GetProperty("state").GetString());
+            var runs = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/rollouts/{rolloutId}/analysis-runs").WaitAsync(AppFixture.RequestDeadline);
+            var last = runs.GetProperty("runs").EnumerateArray().Single().GetProperty("measurements").EnumerateArray().Last();
+            var metrics = last.GetProperty("metrics").EnumerateArray().ToDictionary(m => m.GetProperty("metric").GetString()!);
+            Assert.Equal("Fail", metrics["latency"].GetProperty("verdict").GetString());
+            Assert.Equal("Pass", metrics["errors"].GetProperty("verdict").GetString()); // a latency-only regression: no errors
+            Assert.Equal(0, (await RoutingTests.GetAppliedRoutingAsync(gateway)).GetProperty("weight").GetInt32());
         }
         finally
         {

@@ -22,7 +22,8 @@ public static class GatewayQueries
 
 /// <summary>
 /// The built-in source: what every gateway replica saw per track (requests, 5xx + transport errors, latency buckets) since
-/// the current weight took effect (or over the metric's window), merged across replicas. The value of <c>latency</c> is the
+/// the current weight took effect (or over the metric's window, never reaching back before the weight change), merged
+/// across replicas. The value of <c>latency</c> is the
 /// p99 in ms; <c>error-rate</c> is errors / requests.
 /// </summary>
 public sealed class GatewayMetricSource(GatewayStatsReader reader) : IMetricSource
@@ -37,8 +38,16 @@ public sealed class GatewayMetricSource(GatewayStatsReader reader) : IMetricSour
 
     public async Task<MetricSample> MeasureAsync(MetricSpec metric, MeasurementContext context, CancellationToken cancellationToken)
     {
-        var window = metric.WindowSeconds
-            ?? (int)Math.Clamp(Math.Ceiling((context.Now - context.Since).TotalSeconds), 1, GatewayStatsReader.MaxWindowSeconds);
+        // The gateway's window starts at a once-a-second capture at least `window` seconds old, so one second is taken off:
+        // a window never reaches back before the weight change (traffic at an earlier weight, or an earlier rollout's canary).
+        var sinceWeight = (int)Math.Floor((context.Now - context.Since).TotalSeconds) - 1;
+        var window = Math.Min(metric.WindowSeconds ?? int.MaxValue, Math.Min(sinceWeight, GatewayStatsReader.MaxWindowSeconds));
+        if (window < 1)
+        {
+            var empty = new TrackSample(0, 0, null);
+            return new MetricSample(context.Since, context.Now, empty, empty, empty);
+        }
+
         var stats = await reader.ReadAsync(context.Agent, window, cancellationToken);
         var bounds = stats.LatencyBucketBoundsMs;
         var agentBuckets = stats.Stable.LatencyBucketCounts.Zip(stats.Canary.LatencyBucketCounts, (a, b) => a + b).ToArray();
