@@ -295,8 +295,11 @@ public sealed class AnalysisDrillTests(AppFixture fixture)
 
     private static async Task CleanupAsync(HttpClient api)
     {
-        // Leave no active rollout behind for the other tests, whatever failed above.
+        // Leave no active rollout behind for the other tests, whatever failed above, and let forced traffic reach the
+        // canary again (an abort makes the canary refuse it until an operator allows it).
         using var response = await api.PostAsJsonAsync($"{AgentPath}/rollout/abort", new { reason = "drill cleanup" });
+        using var allowed = await api.PutAsJsonAsync($"{AgentPath}/forced-canary", new { allowed = true });
+        Assert.True(allowed.IsSuccessStatusCode, $"PUT forced-canary: {(int)allowed.StatusCode} {await allowed.Content.ReadAsStringAsync()}");
     }
 
     /// <summary>Closed-loop clients sending work items through the gateway until stopped; counts answers by status.</summary>
