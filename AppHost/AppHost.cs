@@ -12,16 +12,26 @@ var viewerKey = builder.AddApiKeyParameter(ParameterNames.ViewerApiKey);
 var rolloutApi = builder.AddProject<Projects.RolloutApi>(ResourceNames.RolloutApi)
     .WithApiKeys(operatorKey, viewerKey)
     .WithAgentSeed(ResourceNames.DefaultAgent, stableVersion, canaryVersion)
+    .WithShippedFlags(ResourceNames.DefaultAgent)
     .WithDatabasePath(builder.Configuration[ConfigurationKeys.DatabasePath])
     .WithHttpHealthCheck("/health")
     .WithUrlForEndpoint("http", url => url.Url = "/scalar")
     .WithUrlForEndpoint("http", endpoint => new() { Url = "/rollouts", DisplayText = "Rollout page", Endpoint = endpoint });
+
+// Local runs only: the upstream API the reference agent calls, with faults per calling track (see README).
+var upstream = builder.ExecutionContext.IsRunMode ? builder.AddUpstreamSimulator() : null;
 
 var stable = builder.AddAgentTrack(ResourceNames.AgentStable, Tracks.Stable, stableVersion, rolloutApi, viewerKey)
     .WithRolloutCommands(Tracks.Stable, rolloutApi, operatorKey);
 
 var canary = builder.AddAgentTrack(ResourceNames.AgentCanary, Tracks.Canary, canaryVersion, rolloutApi, viewerKey)
     .WithRolloutCommands(Tracks.Canary, rolloutApi, operatorKey);
+
+if (upstream is not null)
+{
+    stable.WithUpstream(upstream);
+    canary.WithUpstream(upstream);
+}
 
 var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithReference(stable).WithReference(canary).WithReference(rolloutApi)
@@ -37,6 +47,7 @@ var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
 // http://gateway). A reference, not a WaitFor: the gateway already waits for RolloutApi.
 rolloutApi.WithReference(gateway);
 
+builder.AddDemoTrafficIfEnabled(gateway);
 builder.AddKubernetesPublisher();
 
 builder.Build().Run();

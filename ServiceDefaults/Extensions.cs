@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,6 +25,13 @@ public static class Extensions
     public const string AlivenessEndpointPath = "/alive";
     public const string MetricsEndpointPath = "/metrics";
     public const string LiveTag = "live";
+
+    /// <summary>
+    /// Marks a readiness check whose "not yet" is a normal part of starting (say, waiting for the first flag snapshot):
+    /// it reports Degraded, which the health service logs as a warning instead of an error, and <c>/health</c> still
+    /// answers 503 while any such check is not Healthy. Other checks keep the usual meaning (Degraded = 200).
+    /// </summary>
+    public const string StartupTag = "startup";
 
     /// <summary>Meters every service exports besides the framework's own; services add theirs by name.</summary>
     /// <summary>The names under which the OTLP exporter asks IHttpClientFactory for its clients.</summary>
@@ -99,7 +107,8 @@ public static class Extensions
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddAspNetCoreInstrumentation()
+                metrics.AddLintCleanNames()
+                    .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddMeter(FrameworkMeters)
@@ -135,6 +144,29 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Renames the instruments whose Prometheus names <c>promtool check metrics</c> rejects: a gauge must not end in
+    /// <c>_count</c>, <c>_sum</c> or <c>_bucket</c> (those suffixes belong to histograms). The runtime's three are
+    /// named; any other such instrument gets <c>.current</c> appended. Teams lint their scrape targets in CI.
+    /// </summary>
+    public static MeterProviderBuilder AddLintCleanNames(this MeterProviderBuilder metrics) =>
+        metrics.AddView(instrument => instrument switch
+        {
+            { Name: "dotnet.assembly.count" } => new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" },
+            { Name: "dotnet.process.cpu.count" } => new MetricStreamConfiguration { Name = "dotnet.process.cpus" },
+            { Name: "dotnet.timer.count" } => new MetricStreamConfiguration { Name = "dotnet.timers.active" },
+            // Counters get _total and histograms own these suffixes; only what Prometheus calls a gauge is renamed.
+            _ when !IsPrometheusGauge(instrument) => null,
+            _ when HistogramSuffixes.Any(suffix => instrument.Name.EndsWith(suffix, StringComparison.Ordinal))
+                => new MetricStreamConfiguration { Name = instrument.Name + ".current" },
+            _ => null,
+        });
+
+    private static bool IsPrometheusGauge(System.Diagnostics.Metrics.Instrument instrument) =>
+        instrument.GetType().Name.Split('`')[0] is "Gauge" or "ObservableGauge" or "UpDownCounter" or "ObservableUpDownCounter";
+
+    private static readonly string[] HistogramSuffixes = [".count", ".sum", ".bucket", "_count", "_sum", "_bucket"];
+
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
@@ -150,11 +182,24 @@ public static class Extensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         app.MapAgentIdentity();
         return app;
+    }
+
+    // The default plain-text answer, except that a startup check that is not Healthy makes the answer 503.
+    private static Task WriteReadinessAsync(HttpContext context, HealthReport report)
+    {
+        var starting = report.Entries.Values.Any(e => e.Status != HealthStatus.Healthy && e.Tags.Contains(StartupTag));
+        if (starting)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        }
+
+        context.Response.ContentType = "text/plain";
+        return context.Response.WriteAsync(starting ? HealthStatus.Unhealthy.ToString() : report.Status.ToString());
     }
 
     private static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>

@@ -20,6 +20,9 @@ public sealed class WorkerOptions
     /// <summary>An absolute http(s) URL each item is posted to while it is processed; unset, no upstream call is made.</summary>
     public Uri? UpstreamUrl { get; set; }
 
+    /// <summary>How long one upstream call may take before the item fails (the call is not retried).</summary>
+    public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a graceful shutdown waits for the queue to drain before it gives up on what is left.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

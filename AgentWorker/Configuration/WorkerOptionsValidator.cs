@@ -25,6 +25,7 @@ internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
         Require(
             options.UpstreamUrl is null || (options.UpstreamUrl.IsAbsoluteUri && options.UpstreamUrl.Scheme is "http" or "https"),
             $"{section}:UpstreamUrl must be an absolute http or https URL.");
+        Require(options.UpstreamTimeout > TimeSpan.Zero && options.UpstreamTimeout <= MaxDrainTimeout, $"{section}:UpstreamTimeout must be above 00:00:00 and at most {MaxDrainTimeout}.");
         Require(options.DrainTimeout >= TimeSpan.Zero && options.DrainTimeout <= MaxDrainTimeout, $"{section}:DrainTimeout must be between 00:00:00 and {MaxDrainTimeout}.");
         Require(options.RetryAfter >= TimeSpan.FromSeconds(1) && options.RetryAfter <= TimeSpan.FromHours(1), $"{section}:RetryAfter must be between 00:00:01 and 01:00:00.");
         Require(options.StatusRetention is >= 0 and <= MaxQueueCapacity, $"{section}:StatusRetention must be between 0 and {MaxQueueCapacity}.");

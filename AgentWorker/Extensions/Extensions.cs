@@ -44,7 +44,13 @@ public static class Extensions
         services.AddSingleton<WorkItemParser>();
         services.AddSingleton<FaultInjector>();
         services.AddSingleton<UpstreamClient>();
-        services.AddHttpClient(UpstreamClient.HttpClientName);
+        // No retries: the upstream call is a POST (not idempotent), and retries would hide from the failure counter and
+        // the latency histogram exactly what a canary analysis must see. The timeout is the agent's own setting.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the documented opt-out; still marked experimental in 10.x.
+        services.AddHttpClient(UpstreamClient.HttpClientName)
+            .ConfigureHttpClient((sp, client) => client.Timeout = sp.GetRequiredService<IOptions<WorkerOptions>>().Value.UpstreamTimeout)
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         services.AddSingleton<IWorkItemProcessor, WorkItemProcessor>();
 
         services.AddSingleton<WorkQueue>();

@@ -1,13 +1,21 @@
 namespace AgentWorker.Processing;
 
 /// <summary>
-/// Feature flags this agent reads through <c>IVariantFeatureManager</c>. Locally they come from the
-/// <c>feature_management</c> configuration section; later a remote provider feeds the same names.
+/// Feature flags this agent reads through <c>IVariantFeatureManager</c>. The agent ships their
+/// definitions in the <c>feature_management</c> section of its appsettings.json: its local default, and (through the AppHost)
+/// the definitions RolloutApi starts the agent with, so that each flag and its kill switch exist from the first start.
 /// </summary>
 public static class AgentFlags
 {
     /// <summary>Adds keywords to a result. A variant may set <c>keywordCount</c> in its configuration.</summary>
     public const string EnrichedOutput = "EnrichedOutput";
+
+    /// <summary>
+    /// An operational kill switch, on by default: while it is on, each item is posted to the upstream API. Killing it
+    /// stops the calls at once (say, when the upstream misbehaves) and items are processed locally. A flag that is not
+    /// defined is off, so a flag set that drops it stops the calls too.
+    /// </summary>
+    public const string UpstreamCalls = "UpstreamCalls";
 
     /// <summary>The key in a variant's configuration that sets how many keywords enriched output lists.</summary>
     public const string KeywordCountSetting = "keywordCount";

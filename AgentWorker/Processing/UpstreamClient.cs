@@ -2,6 +2,8 @@ using System.Net.Http.Json;
 using AgentWorker.Configuration;
 using AgentWorker.Telemetry;
 using Microsoft.Extensions.Options;
+using ServiceDefaults;
+using ServiceDefaults.Contracts;
 
 namespace AgentWorker.Processing;
 
@@ -10,6 +12,7 @@ public sealed class UpstreamClient(
     IHttpClientFactory httpClientFactory,
     IOptions<WorkerOptions> options,
     AgentMetrics metrics,
+    IAgentIdentity identity,
     TimeProvider timeProvider)
 {
     /// <summary>The named HttpClient; it gets the service defaults (resilience, service discovery) like any other.</summary>
@@ -28,7 +31,14 @@ public sealed class UpstreamClient(
         var started = timeProvider.GetTimestamp();
         try
         {
-            using var response = await client.PostAsJsonAsync(url, item, WorkItemJsonContext.Default.WorkItem, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url)
+            {
+                Content = JsonContent.Create(item, WorkItemJsonContext.Default.WorkItem),
+            };
+            // The agent says who calls, so an upstream (and the simulator's per-track faults) can tell the tracks apart.
+            request.Headers.Add(AgentHeaders.Track, identity.Track);
+            request.Headers.Add(AgentHeaders.Version, identity.Version);
+            using var response = await client.SendAsync(request, cancellationToken);
             var elapsed = timeProvider.GetElapsedTime(started);
             metrics.ApiRequestCompleted(elapsed);
             if (!response.IsSuccessStatusCode)

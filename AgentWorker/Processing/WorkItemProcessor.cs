@@ -39,7 +39,7 @@ internal sealed partial class WorkItemProcessor(
             await faults.ApplyAsync(cancellationToken);
             var behaviour = await ChooseBehaviourAsync(cancellationToken);
             var analysis = TextAnalyzer.Analyze(item.Payload.Text, behaviour.KeywordCount);
-            var upstreamCall = await upstream.CallAsync(item, cancellationToken);
+            var upstreamCall = await CallsUpstreamAsync(cancellationToken) ? await upstream.CallAsync(item, cancellationToken) : null;
 
             metrics.ItemProcessed();
             activity?.SetTag("agent.behaviour", behaviour.Name);
@@ -96,6 +96,22 @@ internal sealed partial class WorkItemProcessor(
         {
             Log.FlagEvaluationFailed(logger, ex, AgentFlags.EnrichedOutput);
             return Behaviour.Basic;
+        }
+    }
+
+    // The operational kill switch; a flag that cannot be evaluated is off, like every other flag.
+    private async Task<bool> CallsUpstreamAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var enabled = await features.IsEnabledAsync(AgentFlags.UpstreamCalls, cancellationToken);
+            flagRecorder.Record(AgentFlags.UpstreamCalls, enabled);
+            return enabled;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.FlagEvaluationFailed(logger, ex, AgentFlags.UpstreamCalls);
+            return false;
         }
     }
 

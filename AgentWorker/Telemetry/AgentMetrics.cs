@@ -38,6 +38,10 @@ public sealed class AgentMetrics
             description: "Duration of the calls to the upstream API.",
             tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        // Both counters exist from the start at 0 (Prometheus practice): a rate() or an alert on failures needs the series
+        // before the first failure, and a dashboard shows "no failures" instead of "no data".
+        _processed.Add(0, IdentityTags());
+        _failed.Add(0, IdentityTags());
         // Observed at collection time, so the gauge is always the queue's current length under the current version label.
         meter.CreateObservableGauge(
             QueueSize,

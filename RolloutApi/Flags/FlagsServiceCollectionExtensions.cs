@@ -19,6 +19,8 @@ public static class FlagsServiceCollectionExtensions
         services.TryAddSingleton<FlagSnapshotWriter>();
         services.TryAddSingleton<FlagQueries>();
         services.TryAddSingleton<FlagService>();
+        // A hosted service registered after storage's DatabaseInitializer: the agents exist when it runs.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ShippedFlagsSeeder>());
         return services;
     }
 }

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using RolloutApi.Flags;
 using RolloutApi.Rollouts;
 
 namespace RolloutApi.Hosting;
@@ -19,6 +21,12 @@ public sealed class AgentOptions
 
     /// <summary>The container image repository (without tag); revisions add the tag.</summary>
     public string? Image { get; set; }
+
+    /// <summary>
+    /// The flags the agent ships: a feature_management document (<c>{"feature_flags": [...]}</c>) that becomes the agent's
+    /// flag definitions the first time RolloutApi sees it, so that its flags (and their kill switches) exist from the start.
+    /// </summary>
+    public string? Flags { get; set; }
 }
 
 /// <summary>A track's service-discovery address (e.g. <c>http://agent-stable</c>) and version label.</summary>
@@ -60,6 +68,7 @@ internal sealed partial class AgentCatalogOptionsValidator : IValidateOptions<Ag
                 failures.Add($"{prefix}:Stable:{key} seeds revision 1's image tag: {reason}");
             }
 
+            ValidateFlags(failures, $"{prefix}:Flags", settings.Flags);
             if (settings.Image is { Length: > 0 } image && !ImageRepository().IsMatch(image))
             {
                 failures.Add($"{prefix}:Image '{image}' is not an image repository (no tag, no digest).");
@@ -67,6 +76,25 @@ internal sealed partial class AgentCatalogOptionsValidator : IValidateOptions<Ag
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateFlags(List<string> failures, string key, string? flags)
+    {
+        if (string.IsNullOrWhiteSpace(flags))
+        {
+            return;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(flags);
+            var (_, errors) = FlagDocumentValidator.Validate(document.RootElement);
+            failures.AddRange(errors.SelectMany(e => e.Value.Select(message => $"{key}: {e.Key}: {message}")));
+        }
+        catch (JsonException ex)
+        {
+            failures.Add($"{key} is not a JSON feature_management document: {ex.Message}");
+        }
     }
 
     private static void ValidateTrack(List<string> failures, string prefix, TrackOptions track)

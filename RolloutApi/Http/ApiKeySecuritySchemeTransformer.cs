@@ -15,7 +15,9 @@ internal sealed class ApiKeySecuritySchemeTransformer : IOpenApiDocumentTransfor
         document.Info.Title = "AgentAspire RolloutApi";
         document.Info.Description =
             "Control plane for progressive delivery: agents, revisions, rollouts, routing and audit. " +
-            $"Reads need a viewer or operator key; mutations an operator key. Send '{AgentHeaders.ApiKey}: <key>' or 'Authorization: Bearer <key>'.";
+            $"Reads need a viewer or operator key; mutations an operator key. " +
+            // Scalar renders descriptions as Markdown with HTML: a bare <key> is taken for a tag and vanishes.
+            $"Send the key as `{AgentHeaders.ApiKey}: YOUR-KEY` or `Authorization: Bearer YOUR-KEY`.";
         document.AddComponent<IOpenApiSecurityScheme>(ApiKeyAuthenticationHandler.SchemeName, new OpenApiSecurityScheme
         {
             Type = SecuritySchemeType.ApiKey,

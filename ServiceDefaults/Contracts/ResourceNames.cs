@@ -8,6 +8,12 @@ public static class ResourceNames
     public const string AgentStable = "agent-stable";
     public const string AgentCanary = "agent-canary";
 
+    /// <summary>The upstream-API simulator the reference agent calls locally (not published to Kubernetes).</summary>
+    public const string UpstreamApi = "upstream-api";
+
+    /// <summary>The opt-in demo client that sends work items through the gateway (<c>AgentAspire:DemoTraffic</c>).</summary>
+    public const string DemoTraffic = "demo-traffic";
+
     /// <summary>The one agent the reference app ships; the model allows several.</summary>
     public const string DefaultAgent = "agent-worker";
 

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Options;
 namespace ServiceDefaults.Flags;
 
 /// <summary>
-/// Readiness (not liveness): unhealthy until the first snapshot from RolloutApi, or until <see cref="FlagsOptions.ReadyTimeout"/>
+/// Readiness (not liveness): not ready until the first snapshot from RolloutApi, or until <see cref="FlagsOptions.ReadyTimeout"/>
 /// has passed since start; after that healthy on whatever is in force, and the description says which. Once ready,
-/// it stays ready through outages: the agent keeps serving with the flags it has.
+/// it stays ready through outages: the agent keeps serving with the flags it has. Waiting is a normal part of every
+/// start, so it reports Degraded (logged as a warning, not an error) under the startup tag, which makes <c>/health</c>
+/// answer 503 all the same.
 /// </summary>
 internal sealed class FlagReadinessHealthCheck(
     FlagStore store,
@@ -38,14 +40,14 @@ internal sealed class FlagReadinessHealthCheck(
 
         if (status.StartedAt is not { } startedAt)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("The flag stream has not started.", data: data));
+            return Task.FromResult(HealthCheckResult.Degraded("The flag stream has not started.", data: data));
         }
 
         var timeout = options.Value.ReadyTimeout;
         var waited = timeProvider.GetUtcNow() - startedAt;
         if (waited < timeout)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy(
+            return Task.FromResult(HealthCheckResult.Degraded(
                 $"Waiting for the first flag snapshot from RolloutApi ({waited.TotalSeconds:0.0}s of {timeout.TotalSeconds:0.0}s).",
                 data: data));
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -82,7 +83,7 @@ public static class FlagsExtensions
 #pragma warning restore EXTEXP0001
 
         services.AddHostedService<FlagStreamClient>();
-        services.AddHealthChecks().AddCheck<FlagReadinessHealthCheck>(FlagReadinessHealthCheck.Name);
+        services.AddHealthChecks().AddCheck<FlagReadinessHealthCheck>(FlagReadinessHealthCheck.Name, tags: [Extensions.StartupTag]);
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddMeter(FlagTelemetryNames.MeterName));
         return builder;
     }

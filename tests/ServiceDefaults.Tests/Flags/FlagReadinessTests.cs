@@ -15,15 +15,15 @@ public sealed class FlagReadinessTests
     public async Task Readiness_waits_for_the_timeout_then_settles_for_the_local_defaults()
     {
         await using var host = Create();
-        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(host)).Status);
+        Assert.Equal(HealthStatus.Degraded, (await CheckAsync(host)).Status);
 
         await host.StartAsync();
         var waiting = await CheckAsync(host);
-        Assert.Equal(HealthStatus.Unhealthy, waiting.Status);
+        Assert.Equal(HealthStatus.Degraded, waiting.Status);
         Assert.Contains("Waiting", waiting.Description, StringComparison.Ordinal);
 
         _time.Advance(TimeSpan.FromSeconds(4.9));
-        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(host)).Status);
+        Assert.Equal(HealthStatus.Degraded, (await CheckAsync(host)).Status);
 
         _time.Advance(TimeSpan.FromSeconds(0.1));
         var settled = await CheckAsync(host);
@@ -38,7 +38,7 @@ public sealed class FlagReadinessTests
         await using var host = Create();
         host.Services.GetRequiredService<FlagSnapshotCache>().TrySave(Snapshots.Create(8, Snapshots.Flags(("A", true))));
         await host.StartAsync();
-        Assert.Equal(HealthStatus.Unhealthy, (await CheckAsync(host)).Status);
+        Assert.Equal(HealthStatus.Degraded, (await CheckAsync(host)).Status);
 
         _time.Advance(TimeSpan.FromSeconds(5));
 
