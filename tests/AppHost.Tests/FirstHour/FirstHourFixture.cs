@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using AppHost;
+using Microsoft.Extensions.DependencyInjection;
+using ServiceDefaults.Contracts;
+
+namespace AppHost.Tests.FirstHour;
+
+/// <summary>
+/// The app as a newcomer starts it: a fresh database, the upstream simulator, and the demo traffic switched on (the
+/// README's switch). Its own collection, because it needs that configuration and an empty database for the README's
+/// walkthrough. It records every resource's console output from the start, so tests can read what the services logged.
+/// </summary>
+public sealed class FirstHourFixture : IAsyncLifetime
+{
+    public static readonly TimeSpan StartDeadline = TimeSpan.FromMinutes(3);
+    public static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(30);
+
+    public static readonly string[] Services =
+        [ResourceNames.RolloutApi, ResourceNames.UpstreamApi, ResourceNames.AgentStable, ResourceNames.AgentCanary, ResourceNames.Gateway, ResourceNames.DemoTraffic];
+
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("agentaspire-first-hour-").FullName;
+    private readonly CancellationTokenSource _stopWatching = new();
+    private readonly List<Task> _watchers = [];
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public string OperatorKey { get; private set; } = "";
+
+    /// <summary>When <c>StartAsync</c> was called: "within a minute of starting" counts from here.</summary>
+    public Stopwatch SinceStart { get; } = new();
+
+    /// <summary>Every console line each resource wrote, from its start.</summary>
+    public ConcurrentDictionary<string, ConcurrentQueue<string>> Logs { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        using var cts = new CancellationTokenSource(StartDeadline);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{FirstHourResourceExtensions.DemoTrafficKey}=true"],
+            (options, _) => options.DisableDashboard = true,
+            cts.Token);
+        // No retries and no cookie jar: the tests assert on exactly what the app answered.
+        builder.Services.ConfigureHttpClientDefaults(http => http
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false })
+            .ConfigureHttpClient(client => client.Timeout = RequestDeadline));
+
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            project.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
+            {
+                // Nothing listens at the dashboard's OTLP endpoint with the dashboard off; exporters would only retry.
+                context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+                // Each agent keeps its last-known flags in a file; a fresh app has none (the README's reset).
+                context.EnvironmentVariables["Flags__CachePath"] = Path.Combine(_dataDirectory, $"{project.Name}-flags.json");
+            }));
+        }
+
+        App = await builder.BuildAsync(cts.Token);
+        var loggers = App.Services.GetRequiredService<ResourceLoggerService>();
+        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+        foreach (var name in Services)
+        {
+            var resource = model.Resources.Single(r => r.Name == name);
+            var lines = Logs.GetOrAdd(name, _ => new ConcurrentQueue<string>());
+            _watchers.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var batch in loggers.WatchAsync(resource).WithCancellation(_stopWatching.Token))
+                    {
+                        foreach (var line in batch)
+                        {
+                            lines.Enqueue(line.Content);
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    // The fixture is being disposed.
+                }
+            }));
+        }
+
+        SinceStart.Start();
+        await App.StartAsync(cts.Token);
+
+        var operatorKey = builder.Resources.OfType<ParameterResource>().Single(p => p.Name == ParameterNames.OperatorApiKey);
+        OperatorKey = await operatorKey.GetValueAsync(cts.Token) ?? throw new InvalidOperationException("No operator key.");
+        foreach (var name in Services)
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(name, cts.Token);
+        }
+    }
+
+    public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource, "http");
+
+    public Uri Endpoint(string resource) => App.GetEndpoint(resource, "http");
+
+    public async Task DisposeAsync()
+    {
+        if (App is not null)
+        {
+            await App.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        }
+
+        await _stopWatching.CancelAsync();
+        await Task.WhenAll(_watchers).WaitAsync(TimeSpan.FromSeconds(10));
+        _stopWatching.Dispose();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A process that has not let go of a file yet; the temp folder is cleaned by the OS.
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class FirstHourCollection : ICollectionFixture<FirstHourFixture>
+{
+    public const string Name = "first hour";
+}
