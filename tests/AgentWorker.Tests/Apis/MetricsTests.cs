@@ -52,6 +52,27 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Metrics_BeforeAnyItem_ShowsBothCountersAtZero_WithIdentityLabels()
+    {
+        // Prometheus practice: a rate() or an alert on failures needs the series before the first failure.
+        using var factory = new AgentWorkerFactory();
+        using var client = factory.CreateTestClient();
+
+        var labels = Identity(factory);
+        var text = "";
+        await Deadline.UntilAsync(
+            async () =>
+            {
+                text = await client.GetStringAsync("/metrics");
+                return PrometheusText.Find(text, AgentMetrics.ProcessedItems, labels) == 0
+                    && PrometheusText.Find(text, AgentMetrics.FailedItems, labels) == 0
+                    && PrometheusText.Find(text, AgentMetrics.QueueSize, labels) == 0;
+            },
+            "/metrics shows both counters at 0 and the queue gauge before any item");
+        Assert.DoesNotContain(AgentMetrics.ApiRequestDuration, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RealUpstream_ReceivesTheNormalisedItem_AndTheCallIsTimedIntoTheHistogram()
     {
         await using var upstream = await Upstream.StartAsync();

@@ -120,6 +120,23 @@ public sealed class WorkItemProcessorTests
     }
 
     [Fact]
+    public async Task Process_WithTheUpstreamCallsKillSwitchOff_ProcessesLocally_WithoutCallingTheUpstream()
+    {
+        var upstream = new FakeUpstreamHandler(_ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)));
+        var settings = UpstreamAt("http://upstream.test/work");
+        settings["feature_management:feature_flags:1:id"] = AgentFlags.UpstreamCalls;
+        settings["feature_management:feature_flags:1:enabled"] = "false";
+        using var harness = new ProcessingHarness(settings, upstream);
+
+        var result = await harness.Processor.ProcessAsync(Items.Item("a", "Hello world."), CancellationToken.None).WaitAsync(Deadline.Default);
+
+        Assert.Null(result.Upstream);
+        Assert.Empty(upstream.Bodies);
+        Assert.Empty(harness.ApiDuration.GetMeasurementSnapshot());
+        Assert.Single(harness.Processed.GetMeasurementSnapshot());
+    }
+
+    [Fact]
     public async Task Process_WhenUpstreamAnswersAnError_FailsTheItem_AndStillTimesTheCall()
     {
         var upstream = new FakeUpstreamHandler(_ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable)));

@@ -54,6 +54,9 @@ internal sealed class ProcessingHarness : IDisposable
         QueueSize = new MetricCollector<int>(meterFactory, AgentMetrics.MeterName, AgentMetrics.QueueSize);
         // The instruments exist once AgentMetrics does; the collectors above see them whenever they appear.
         Services.GetRequiredService<AgentMetrics>();
+        // AgentMetrics starts both counters at 0 (MetricsTests checks that); these tests count what processing adds.
+        Processed.Clear();
+        Failed.Clear();
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
