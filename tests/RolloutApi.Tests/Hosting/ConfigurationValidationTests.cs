@@ -11,6 +11,8 @@ public sealed class ConfigurationValidationTests
     [InlineData("Auth:ApiKeys:ops:Key", RolloutApiFactory.ViewerKey, "unique")]
     [InlineData("Agents:agent-worker:Stable:Destination", "agent-stable", "Agents:agent-worker:Stable:Destination")]
     [InlineData("Agents:agent-worker:Stable:Version", "latest", "Agents:agent-worker:Stable:Version")]
+    [InlineData("Agents:agent-worker:Flags", "{\"feature_flags\": [{\"enabled\": true}]}", "Agents:agent-worker:Flags")]
+    [InlineData("Agents:agent-worker:Flags", "not json", "Agents:agent-worker:Flags")]
     [InlineData("Agents:agent-worker:Stable:ImageTag", "latest", "Agents:agent-worker:Stable:ImageTag")]
     [InlineData("Agents:agent-worker:Canary:Version", "1.0 beta", "Agents:agent-worker:Canary:Version")]
     [InlineData("Agents:agent-worker:Image", "registry.example/agent:1.0", "Agents:agent-worker:Image")]
