@@ -33,6 +33,12 @@ public sealed class FirstHourFixture : IAsyncLifetime
     /// <summary>Every console line each resource wrote, from its start.</summary>
     public ConcurrentDictionary<string, ConcurrentQueue<string>> Logs { get; } = new();
 
+    /// <summary>Why a resource's log stream ended early, if it did.</summary>
+    public ConcurrentDictionary<string, string> WatchErrors { get; } = new();
+
+    /// <summary>How long after <c>StartAsync</c> every resource was healthy.</summary>
+    public TimeSpan HealthyAfter { get; private set; }
+
     public async Task InitializeAsync()
     {
         using var cts = new CancellationTokenSource(StartDeadline);
@@ -79,6 +85,10 @@ public sealed class FirstHourFixture : IAsyncLifetime
                 {
                     // The fixture is being disposed.
                 }
+                catch (Exception ex)
+                {
+                    WatchErrors[name] = ex.ToString();
+                }
             }));
         }
 
@@ -91,6 +101,8 @@ public sealed class FirstHourFixture : IAsyncLifetime
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(name, cts.Token);
         }
+
+        HealthyAfter = SinceStart.Elapsed;
     }
 
     public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource, "http");
