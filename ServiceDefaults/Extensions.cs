@@ -37,6 +37,9 @@ public static class Extensions
     /// <summary>The names under which the OTLP exporter asks IHttpClientFactory for its clients.</summary>
     private static readonly string[] OtlpExporterHttpClientNames = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
 
+    private const string OtlpTimeoutKey = "OTEL_EXPORTER_OTLP_TIMEOUT";
+    private const string DevelopmentOtlpTimeoutMilliseconds = "1000";
+
     private static readonly string[] FrameworkMeters =
     [
         "Microsoft.AspNetCore.Hosting",
@@ -127,6 +130,16 @@ public static class Extensions
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
+            // The last export happens while the process stops, and locally the dashboard (the collector) stops at the
+            // same moment: an export to a collector that accepts but no longer answers waited out the default 10 s
+            // timeout, so every Ctrl-C left the agents running for 12 s. Loopback exports take milliseconds, so in
+            // Development (the local AppHost) the timeout is 1 s; elsewhere the exporter's default stands, and an explicit
+            // OTEL_EXPORTER_OTLP_TIMEOUT (ms) always wins.
+            if (builder.Environment.IsDevelopment() && string.IsNullOrWhiteSpace(builder.Configuration[OtlpTimeoutKey]))
+            {
+                builder.Configuration[OtlpTimeoutKey] = DevelopmentOtlpTimeoutMilliseconds;
+            }
+
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
 
             // The exporter takes its HttpClients from the factory, so the resilience defaults below would apply to it
