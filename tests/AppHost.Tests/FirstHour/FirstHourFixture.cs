@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using AppHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +8,7 @@ namespace AppHost.Tests.FirstHour;
 /// <summary>
 /// The app as a newcomer starts it: a fresh database, the upstream simulator, and the demo traffic switched on (the
 /// README's switch). Its own collection, because it needs that configuration and an empty database for the README's
-/// walkthrough. It records every resource's console output from the start, so tests can read what the services logged.
+/// walkthrough.
 /// </summary>
 public sealed class FirstHourFixture : IAsyncLifetime
 {
@@ -20,8 +19,6 @@ public sealed class FirstHourFixture : IAsyncLifetime
         [ResourceNames.RolloutApi, ResourceNames.UpstreamApi, ResourceNames.AgentStable, ResourceNames.AgentCanary, ResourceNames.Gateway, ResourceNames.DemoTraffic];
 
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("agentaspire-first-hour-").FullName;
-    private readonly CancellationTokenSource _stopWatching = new();
-    private readonly List<Task> _watchers = [];
 
     public DistributedApplication App { get; private set; } = null!;
 
@@ -29,12 +26,6 @@ public sealed class FirstHourFixture : IAsyncLifetime
 
     /// <summary>When <c>StartAsync</c> was called: "within a minute of starting" counts from here.</summary>
     public Stopwatch SinceStart { get; } = new();
-
-    /// <summary>Every console line each resource wrote, from its start.</summary>
-    public ConcurrentDictionary<string, ConcurrentQueue<string>> Logs { get; } = new();
-
-    /// <summary>Why a resource's log stream ended early, if it did.</summary>
-    public ConcurrentDictionary<string, string> WatchErrors { get; } = new();
 
     /// <summary>How long after <c>StartAsync</c> every resource was healthy.</summary>
     public TimeSpan HealthyAfter { get; private set; }
@@ -63,35 +54,6 @@ public sealed class FirstHourFixture : IAsyncLifetime
         }
 
         App = await builder.BuildAsync(cts.Token);
-        var loggers = App.Services.GetRequiredService<ResourceLoggerService>();
-        var model = App.Services.GetRequiredService<DistributedApplicationModel>();
-        foreach (var name in Services)
-        {
-            var resource = model.Resources.Single(r => r.Name == name);
-            var lines = Logs.GetOrAdd(name, _ => new ConcurrentQueue<string>());
-            _watchers.Add(Task.Run(async () =>
-            {
-                try
-                {
-                    await foreach (var batch in loggers.WatchAsync(resource).WithCancellation(_stopWatching.Token))
-                    {
-                        foreach (var line in batch)
-                        {
-                            lines.Enqueue(line.Content);
-                        }
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                    // The fixture is being disposed.
-                }
-                catch (Exception ex)
-                {
-                    WatchErrors[name] = ex.ToString();
-                }
-            }));
-        }
-
         SinceStart.Start();
         await App.StartAsync(cts.Token);
 
@@ -116,9 +78,6 @@ public sealed class FirstHourFixture : IAsyncLifetime
             await App.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
         }
 
-        await _stopWatching.CancelAsync();
-        await Task.WhenAll(_watchers).WaitAsync(TimeSpan.FromSeconds(10));
-        _stopWatching.Dispose();
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
