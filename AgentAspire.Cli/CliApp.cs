@@ -245,11 +245,20 @@ public sealed class CliApp(IAnsiConsole console, Func<string, string?> environme
         await console.Live(RolloutView.Render(first, time.GetUtcNow())).AutoClear(false).Overflow(VerticalOverflow.Ellipsis).Cropping(VerticalOverflowCropping.Bottom)
             .StartAsync(async context =>
             {
+                // Analysis runs are read again only when the rollout changes (its id or version), not once a second.
+                (long Id, long Version) seen = (-1, -1);
+                JsonElement? runs = null;
                 try
                 {
                     await foreach (var frame in FollowAsync(api, agent, cancellationToken))
                     {
-                        context.UpdateTarget(RolloutView.Render(frame, time.GetUtcNow()));
+                        if (frame.Prop("rollout") is { } rollout && (rollout.Long("id"), rollout.Long("version")) != seen)
+                        {
+                            seen = (rollout.Long("id"), rollout.Long("version"));
+                            runs = await api.FindAsync(string.Create(CultureInfo.InvariantCulture, $"{AgentPath(agent)}/rollouts/{seen.Id}/analysis-runs"), cancellationToken);
+                        }
+
+                        context.UpdateTarget(RolloutView.Render(frame, time.GetUtcNow(), runs));
                         context.Refresh();
                     }
                 }

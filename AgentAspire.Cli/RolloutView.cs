@@ -11,7 +11,8 @@ namespace AgentAspire.Cli;
 /// </summary>
 internal static class RolloutView
 {
-    public static IRenderable Render(JsonElement frame, DateTimeOffset now)
+    /// <param name="runs">The rollout's analysis runs (<c>…/rollouts/{id}/analysis-runs</c>), when the server has any.</param>
+    public static IRenderable Render(JsonElement frame, DateTimeOffset now, JsonElement? runs = null)
     {
         var agent = frame.Prop("agent") ?? default;
         var rollout = frame.Prop("rollout");
@@ -20,6 +21,10 @@ internal static class RolloutView
         {
             rows.Add(Steps(r));
             rows.Add(Analysis(r));
+            foreach (var run in (runs?.Prop("runs")).Items())
+            {
+                rows.Add(Run(run));
+            }
         }
 
         rows.Add(Traffic(frame));
@@ -91,6 +96,16 @@ internal static class RolloutView
         var verdict = analysis.Str("verdict");
         var color = verdict switch { "Pass" => "green", "Fail" => "red", _ => "yellow" };
         return new Markup($"[grey]Analysis:[/] [{color}]{Esc(verdict)}[/] at step {analysis.Long("stepIndex")} ({Esc(analysis.Str("provider"))}): {Esc(analysis.Str("summary"))}");
+    }
+
+    private static Markup Run(JsonElement run)
+    {
+        var state = run.Str("state");
+        var color = state switch { "Pass" => "green", "Fail" => "red", "Running" => "blue", _ => "yellow" };
+        var step = run.Prop("stepIndex") is { } index ? $"step {index.GetRawText()}" : "background";
+        var counts = run.Prop("counts") ?? default;
+        return new Markup($"[grey]  run #{run.Long("id")}[/] {Esc(run.Str("template"))} ({step}): [{color}]{Esc(state)}[/] " +
+            $"[grey]{counts.Long("measurements")} measurement(s), {counts.Long("pass")} pass / {counts.Long("fail")} fail / {counts.Long("inconclusive")} inconclusive[/] {Esc(run.Str("summary"))}");
     }
 
     private static IRenderable Traffic(JsonElement frame)

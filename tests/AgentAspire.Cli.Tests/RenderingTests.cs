@@ -49,6 +49,20 @@ public sealed class RenderingTests
     }
 
     [Fact]
+    public void Analysis_runs_render_one_line_each_with_state_and_counts()
+    {
+        var runs = JsonDocument.Parse("""
+            {"agent":"agent-worker","rolloutId":3,"runs":[{"id":7,"rolloutId":3,"kind":"Background","stepIndex":null,"template":"default",
+             "templateVersion":0,"state":"Fail","summary":"1 failed measurement(s)",
+             "counts":{"measurements":4,"pass":0,"fail":1,"inconclusive":3,"consecutiveInconclusive":0},"measurements":[]}]}
+            """).RootElement;
+        var console = new TestConsole().Width(160);
+        console.Write(RolloutView.Render(JsonDocument.Parse(Frame).RootElement, Now, runs));
+
+        Assert.Contains(console.Lines, l => l.Contains("run #7 default (background): Fail 4 measurement(s), 0 pass / 1 fail / 3 inconclusive 1 failed measurement(s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Yaml_quotes_every_string_and_nests_objects_and_lists()
     {
         var yaml = Json.ToYaml(JsonDocument.Parse("""{"a":"yes","n":1.5,"z":null,"t":true,"list":[{"x":"1","y":[]},"s"],"o":{},"we ird":"+01:00\n"}""").RootElement);
