@@ -227,7 +227,10 @@ public sealed partial class RolloutPageTests(AppFixture fixture)
         return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("number").GetInt32();
     }
 
-    /// <summary>No active rollout, no kill switch, the seeded stable version, weight 0: as the other tests expect the app.</summary>
+    /// <summary>
+    /// No active rollout, no kill switch, forced canary traffic allowed, the seeded stable version, weight 0: as the other
+    /// tests expect the app.
+    /// </summary>
     internal static async Task LeaveAsFoundAsync(HttpClient api)
     {
         if ((await GetRolloutAsync(api)).GetProperty("state").GetString() is "Progressing" or "Paused" or "Analyzing")
@@ -237,6 +240,13 @@ public sealed partial class RolloutPageTests(AppFixture fixture)
 
         using (await api.DeleteAsync($"{AgentPath}/flags/kill"))
         {
+        }
+
+        // The canary of an aborted rollout refuses forced traffic until an operator allows it; other tests force tracks.
+        if ((await GetRolloutAsync(api)).GetProperty("state").GetString() == "Aborted")
+        {
+            using var allowed = await api.PutAsJsonAsync($"/api/agents/{ResourceNames.DefaultAgent}/forced-canary", new { allowed = true });
+            Assert.True(allowed.IsSuccessStatusCode, $"PUT forced-canary: {(int)allowed.StatusCode} {await allowed.Content.ReadAsStringAsync()}");
         }
 
         if (await StableVersionAsync(api) != "1.0.0")
