@@ -5,6 +5,7 @@ using AgentWorker.Processing;
 using AgentWorker.Queue;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Http;
 
 namespace AgentWorker.Apis;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AgentWorker.Processing;
 using Microsoft.Extensions.Time.Testing;
+using ServiceDefaults.Http;
 
 namespace AgentWorker.Tests.Processing;
 
