@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using AgentAspire.Contracts;
 
 namespace AgentAspire.Cli;
 
@@ -20,14 +21,12 @@ internal sealed class ApiProblemException(HttpStatusCode status, string title, s
 /// <summary>RolloutApi over HTTP, with the key in a header (never in a URL), problem details turned into exceptions.</summary>
 internal sealed class ApiClient(HttpClient http) : IDisposable
 {
-    private const string ApiKeyHeader = "X-Api-Key";
-
     public static ApiClient Create(Uri server, string? key, TimeSpan? timeout = null)
     {
         var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = server, Timeout = timeout ?? Timeout.InfiniteTimeSpan };
         if (!string.IsNullOrEmpty(key))
         {
-            http.DefaultRequestHeaders.Add(ApiKeyHeader, key);
+            http.DefaultRequestHeaders.Add(AgentHeaders.ApiKey, key);
         }
 
         http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("agentaspire", typeof(ApiClient).Assembly.GetName().Version?.ToString() ?? "0"));

@@ -1,5 +1,5 @@
+using AgentAspire.Contracts;
 using Aspire.Hosting.Publishing;
-using ServiceDefaults.Contracts;
 
 namespace AppHost;
 

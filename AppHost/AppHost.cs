@@ -1,5 +1,5 @@
+using AgentAspire.Contracts;
 using AppHost;
-using ServiceDefaults.Contracts;
 
 var builder = DistributedApplication.CreateBuilder(args);
 

@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost;
 

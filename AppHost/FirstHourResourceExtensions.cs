@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost;
 

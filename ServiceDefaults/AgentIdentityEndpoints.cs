@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using ServiceDefaults.Contracts;
 
 namespace ServiceDefaults;
 

@@ -9,12 +9,12 @@ public sealed class AgentIdentityOptions
 
     /// <summary>The agent's name, e.g. <c>agent-worker</c>.</summary>
     [Required]
-    public string Name { get; set; } = Contracts.ResourceNames.DefaultAgent;
+    public string Name { get; set; } = AgentAspire.Contracts.ResourceNames.DefaultAgent;
 
     /// <summary><c>stable</c> or <c>canary</c>.</summary>
     [Required]
     [RegularExpression("^(stable|canary)$", ErrorMessage = "Agent:Track must be 'stable' or 'canary'.")]
-    public string Track { get; set; } = Contracts.Tracks.Stable;
+    public string Track { get; set; } = AgentAspire.Contracts.Tracks.Stable;
 
     /// <summary>The version label this process runs, e.g. <c>1.1.0</c>.</summary>
     [Required]

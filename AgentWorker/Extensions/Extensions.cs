@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using AgentWorker.Apis;
 using AgentWorker.Configuration;
 using AgentWorker.Processing;
@@ -8,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.FeatureManagement;
 using ServiceDefaults;
-using ServiceDefaults.Contracts;
 
 namespace AgentWorker.Extensions;
 

@@ -1,9 +1,9 @@
 using System.Net.Http.Json;
+using AgentAspire.Contracts;
 using AgentWorker.Configuration;
 using AgentWorker.Telemetry;
 using Microsoft.Extensions.Options;
 using ServiceDefaults;
-using ServiceDefaults.Contracts;
 
 namespace AgentWorker.Processing;
 

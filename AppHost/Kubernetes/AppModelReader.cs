@@ -1,5 +1,5 @@
 using System.Globalization;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost.Kubernetes;
 

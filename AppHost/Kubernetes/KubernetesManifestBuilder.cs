@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using AgentAspire.Contracts;
 using k8s;
 using k8s.Models;
-using ServiceDefaults.Contracts;
 
 namespace AppHost.Kubernetes;
 

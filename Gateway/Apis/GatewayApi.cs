@@ -1,11 +1,11 @@
 using System.Text.Json.Serialization;
+using AgentAspire.Contracts;
 using Gateway.Identity;
 using Gateway.Routing;
 using Gateway.Stats;
 using Gateway.Stream;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Apis;
 

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Serialization;
+using AgentAspire.Contracts;
 using Gateway.Routing;
 using Gateway.Stats;
 using Microsoft.Extensions.Options;
 using ServiceDefaults;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Identity;
 

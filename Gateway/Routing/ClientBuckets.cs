@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace Gateway.Routing;
 

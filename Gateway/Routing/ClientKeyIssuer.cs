@@ -1,5 +1,5 @@
 using System.Buffers.Text;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace Gateway.Routing;
 

@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Routing;
 

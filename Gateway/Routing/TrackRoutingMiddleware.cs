@@ -1,6 +1,6 @@
+using AgentAspire.Contracts;
 using Gateway.Stats;
 using Microsoft.Net.Http.Headers;
-using ServiceDefaults.Contracts;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Routing;

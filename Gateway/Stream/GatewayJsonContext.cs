@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace Gateway.Stream;
 

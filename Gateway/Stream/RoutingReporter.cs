@@ -1,8 +1,8 @@
 using System.Net.Http.Json;
 using System.Threading.Channels;
+using AgentAspire.Contracts;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Stream;
 

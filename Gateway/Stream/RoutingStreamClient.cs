@@ -1,10 +1,10 @@
+using AgentAspire.Contracts;
 using ServiceDefaults.Streaming;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Stream;
 

@@ -1,11 +1,11 @@
 using System.Security.Claims;
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using RolloutApi.Auth;
 using RolloutApi.Http;
 using RolloutApi.Rollouts;
 using RolloutApi.Routing;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Apis;
 

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RolloutApi.Auth;
@@ -5,7 +6,6 @@ using RolloutApi.Hosting;
 using RolloutApi.Http;
 using RolloutApi.Routing;
 using RolloutApi.Rollouts;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Apis;
 

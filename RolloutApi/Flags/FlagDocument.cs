@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace RolloutApi.Flags;
 

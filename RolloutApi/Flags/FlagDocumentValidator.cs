@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AgentAspire.Contracts;
 using Microsoft.FeatureManagement;
 using Microsoft.FeatureManagement.FeatureFilters;
 using RolloutApi.Rollouts;
-using ServiceDefaults.Contracts;
 using ServiceDefaults.Flags;
 
 namespace RolloutApi.Flags;

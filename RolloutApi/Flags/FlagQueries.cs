@@ -1,6 +1,6 @@
+using AgentAspire.Contracts;
 using RolloutApi.Rollouts;
 using RolloutApi.Storage;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Flags;
 

@@ -1,5 +1,5 @@
+using AgentAspire.Contracts;
 using RolloutApi.Storage;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Flags;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace RolloutApi.Flags;
 

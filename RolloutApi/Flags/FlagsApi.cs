@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -7,7 +8,6 @@ using RolloutApi.Auth;
 using RolloutApi.Hosting;
 using RolloutApi.Http;
 using RolloutApi.Rollouts;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Flags;
 

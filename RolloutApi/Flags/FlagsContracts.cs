@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace RolloutApi.Flags;
 

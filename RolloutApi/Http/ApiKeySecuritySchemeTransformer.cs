@@ -1,7 +1,7 @@
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using RolloutApi.Auth;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Http;
 

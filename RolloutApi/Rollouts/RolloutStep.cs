@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace RolloutApi.Rollouts;
 

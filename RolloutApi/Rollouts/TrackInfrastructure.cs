@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Drivers;
 using RolloutApi.Hosting;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Rollouts;
 

@@ -1,6 +1,6 @@
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Hosting;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Routing;
 

@@ -1,5 +1,5 @@
+using AgentAspire.Contracts;
 using RolloutApi.Rollouts;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Storage;
 

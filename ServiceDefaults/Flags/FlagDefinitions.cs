@@ -1,8 +1,8 @@
 using System.Collections.Frozen;
 using System.Text.Json;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.FeatureManagement;
-using ServiceDefaults.Contracts;
 
 namespace ServiceDefaults.Flags;
 

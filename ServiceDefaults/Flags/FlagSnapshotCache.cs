@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Contracts;
 
 namespace ServiceDefaults.Flags;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Logging;
-using ServiceDefaults.Contracts;
 
 namespace ServiceDefaults.Flags;
 

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using ServiceDefaults.Streaming;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
@@ -5,7 +6,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Contracts;
 
 namespace ServiceDefaults.Flags;
 

@@ -1,5 +1,5 @@
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Contracts;
 
 namespace ServiceDefaults.Flags;
 

@@ -1,6 +1,6 @@
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.FeatureManagement.FeatureFilters;
-using ServiceDefaults.Contracts;
 
 namespace ServiceDefaults.Flags;
 

@@ -1,6 +1,6 @@
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.FeatureManagement;
-using ServiceDefaults.Contracts;
 
 namespace ServiceDefaults.Flags;
 

@@ -1,6 +1,6 @@
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Contracts;
 using UpstreamApi.Faults;
 
 namespace UpstreamApi.Apis;

@@ -1,12 +1,12 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AgentAspire.Contracts;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Options;
 using RolloutApi.Hosting;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Drivers.Kubernetes;
 

@@ -1,4 +1,4 @@
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts.Analysis;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace GatewayBench;
 

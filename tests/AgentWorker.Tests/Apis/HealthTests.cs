@@ -1,9 +1,9 @@
 using System.Net;
+using AgentAspire.Contracts;
 using AgentWorker.Queue;
 using AgentWorker.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using ServiceDefaults.Contracts;
 
 namespace AgentWorker.Tests.Apis;
 

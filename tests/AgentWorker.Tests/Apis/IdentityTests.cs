@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using AgentAspire.Contracts;
 using AgentWorker.Tests.Support;
 using ServiceDefaults;
-using ServiceDefaults.Contracts;
 
 namespace AgentWorker.Tests.Apis;
 

@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using AgentAspire.Contracts;
 using AgentWorker.Processing;
 using AgentWorker.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
-using ServiceDefaults.Contracts;
 
 namespace AgentWorker.Tests.Apis;
 

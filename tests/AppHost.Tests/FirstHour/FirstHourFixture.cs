@@ -1,7 +1,7 @@
 using System.Diagnostics;
+using AgentAspire.Contracts;
 using AppHost;
 using Microsoft.Extensions.DependencyInjection;
-using ServiceDefaults.Contracts;
 
 namespace AppHost.Tests.FirstHour;
 

@@ -1,4 +1,4 @@
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost.Tests.FirstHour;
 

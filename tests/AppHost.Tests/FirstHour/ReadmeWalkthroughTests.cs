@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost.Tests.FirstHour;
 

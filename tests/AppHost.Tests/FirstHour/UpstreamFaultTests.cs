@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost.Tests.FirstHour;
 

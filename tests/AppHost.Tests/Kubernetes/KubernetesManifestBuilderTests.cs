@@ -1,9 +1,9 @@
+using AgentAspire.Contracts;
 using AppHost.Kubernetes;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using ServiceDefaults.Contracts;
 using static AppHost.Kubernetes.KubernetesManifestBuilder;
 
 namespace AppHost.Tests.Kubernetes;

@@ -1,6 +1,6 @@
+using AgentAspire.Contracts;
 using AppHost.Kubernetes;
 using k8s.Models;
-using ServiceDefaults.Contracts;
 using static AppHost.Kubernetes.KubernetesManifestBuilder;
 
 namespace AppHost.Tests.Kubernetes;

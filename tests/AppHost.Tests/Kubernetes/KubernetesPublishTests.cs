@@ -1,7 +1,7 @@
 using System.Text.Json;
+using AgentAspire.Contracts;
 using AppHost.Kubernetes;
 using k8s.Models;
-using ServiceDefaults.Contracts;
 using static AppHost.Kubernetes.KubernetesManifestBuilder;
 
 namespace AppHost.Tests.Kubernetes;

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using AgentAspire.Contracts;
 using AppHost;
 using Microsoft.Extensions.DependencyInjection;
-using ServiceDefaults.Contracts;
 
 namespace AppHost.Tests.WholeApp;
 

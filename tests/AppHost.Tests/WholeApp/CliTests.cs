@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentAspire.Cli;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 using Spectre.Console.Testing;
 
 namespace AppHost.Tests.WholeApp;

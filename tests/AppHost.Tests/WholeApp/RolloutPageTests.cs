@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using AgentAspire.Contracts;
 using Microsoft.Playwright;
-using ServiceDefaults.Contracts;
 using static Microsoft.Playwright.Assertions;
 
 namespace AppHost.Tests.WholeApp;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost.Tests.WholeApp;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost.Tests.WholeApp;
 

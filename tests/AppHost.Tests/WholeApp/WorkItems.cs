@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using ServiceDefaults.Contracts;
+using AgentAspire.Contracts;
 
 namespace AppHost.Tests.WholeApp;
 

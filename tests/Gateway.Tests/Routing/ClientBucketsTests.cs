@@ -1,6 +1,6 @@
 using System.Text;
+using AgentAspire.Contracts;
 using Gateway.Routing;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Tests.Routing;
 

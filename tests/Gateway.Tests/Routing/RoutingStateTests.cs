@@ -1,8 +1,8 @@
+using AgentAspire.Contracts;
 using Gateway.Routing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Tests.Routing;
 

@@ -1,5 +1,5 @@
+using AgentAspire.Contracts;
 using Gateway.Routing;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Tests.Routing;
 

@@ -1,6 +1,6 @@
 using System.Net;
+using AgentAspire.Contracts;
 using Gateway.Tests.Support;
-using ServiceDefaults.Contracts;
 using static Gateway.Tests.Service.GatewayHarness;
 
 namespace Gateway.Tests.Service;

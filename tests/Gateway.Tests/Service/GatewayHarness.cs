@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using AgentAspire.Contracts;
 using Gateway.Apis;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
-using ServiceDefaults.Contracts;
 
 namespace Gateway.Tests.Service;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using AgentAspire.Contracts;
 using Gateway.Apis;
 using Gateway.Routing;
 using Gateway.Stats;
@@ -7,7 +8,6 @@ using Gateway.Stream;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
-using ServiceDefaults.Contracts;
 using Yarp.ReverseProxy;
 using static Gateway.Tests.Service.GatewayHarness;
 

@@ -57,7 +57,7 @@ public sealed class GatewayTelemetryTests(GatewayHarness harness) : IClassFixtur
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/work");
         request.Headers.Add("traceparent", $"00-{TraceId}-00f067aa0ba902b7-{callerFlags}");
-        request.Headers.Add(ServiceDefaults.Contracts.AgentHeaders.Track, "stable");
+        request.Headers.Add(AgentAspire.Contracts.AgentHeaders.Track, "stable");
         using var response = await client.SendAsync(request).WaitAsync(RequestDeadline);
 
         var seen = Assert.Single(harness.Stable.TraceParents);

@@ -1,8 +1,8 @@
 using System.Net;
+using AgentAspire.Contracts;
 using Gateway.Apis;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Logging;
-using ServiceDefaults.Contracts;
 using static Gateway.Tests.Service.GatewayHarness;
 
 namespace Gateway.Tests.Service;

@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentAspire.Contracts;
 using Gateway.Apis;
 using Gateway.Identity;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Logging;
-using ServiceDefaults.Contracts;
 using static Gateway.Tests.Service.GatewayHarness;
 
 namespace Gateway.Tests.Service;

@@ -1,12 +1,12 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Time.Testing;
 using RolloutApi.Apis;
 using RolloutApi.Rollouts;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Tests.Apis;
 

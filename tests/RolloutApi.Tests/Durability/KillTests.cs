@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using AgentAspire.Contracts;
 using RolloutApi.Rollouts;
 using RolloutApi.Storage;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 using Xunit.Abstractions;
 
 namespace RolloutApi.Tests.Durability;

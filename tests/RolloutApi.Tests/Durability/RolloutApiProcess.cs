@@ -29,7 +29,7 @@ public sealed class RolloutApiProcess : IDisposable
     public HttpClient CreateClient()
     {
         var client = new HttpClient { BaseAddress = Address, Timeout = Deadline.Request };
-        client.DefaultRequestHeaders.Add(ServiceDefaults.Contracts.AgentHeaders.ApiKey, RolloutApiFactory.OperatorKey);
+        client.DefaultRequestHeaders.Add(AgentAspire.Contracts.AgentHeaders.ApiKey, RolloutApiFactory.OperatorKey);
         return client;
     }
 

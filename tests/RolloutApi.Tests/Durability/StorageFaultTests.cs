@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using AgentAspire.Contracts;
 using Microsoft.Data.Sqlite;
 using RolloutApi.Rollouts;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 using Xunit.Abstractions;
 
 namespace RolloutApi.Tests.Durability;

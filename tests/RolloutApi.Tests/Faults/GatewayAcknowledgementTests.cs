@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using AgentAspire.Contracts;
 using RolloutApi.Rollouts;
 using RolloutApi.Routing;
 using RolloutApi.Tests.Durability;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 using Xunit.Abstractions;
 
 namespace RolloutApi.Tests.Faults;

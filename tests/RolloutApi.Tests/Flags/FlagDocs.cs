@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentAspire.Contracts;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Tests.Flags;
 

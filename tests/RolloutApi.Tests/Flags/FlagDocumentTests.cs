@@ -1,6 +1,6 @@
 using System.Text.Json;
+using AgentAspire.Contracts;
 using RolloutApi.Flags;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Tests.Flags;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
+using AgentAspire.Contracts;
 using RolloutApi.Flags;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Tests.Flags;
 

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using RolloutApi.Flags;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Tests.Flags;
 

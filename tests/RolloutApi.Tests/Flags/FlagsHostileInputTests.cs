@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.FeatureManagement;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 using Xunit.Abstractions;
 
 namespace RolloutApi.Tests.Flags;

@@ -1,11 +1,11 @@
 using System.Net.Http.Headers;
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Tests.Infrastructure;
 

@@ -1,8 +1,8 @@
+using AgentAspire.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using RolloutApi.Rollouts;
 using RolloutApi.Storage;
 using RolloutApi.Tests.Infrastructure;
-using ServiceDefaults.Contracts;
 
 namespace RolloutApi.Tests.Rollouts;
 

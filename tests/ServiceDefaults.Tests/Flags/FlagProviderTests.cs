@@ -1,8 +1,8 @@
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.FeatureManagement;
 using Microsoft.FeatureManagement.FeatureFilters;
-using ServiceDefaults.Contracts;
 using ServiceDefaults.Flags;
 
 namespace ServiceDefaults.Tests.Flags;

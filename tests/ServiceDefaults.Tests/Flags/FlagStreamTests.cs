@@ -1,6 +1,6 @@
+using AgentAspire.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using ServiceDefaults.Contracts;
 using ServiceDefaults.Flags;
 using Xunit.Abstractions;
 

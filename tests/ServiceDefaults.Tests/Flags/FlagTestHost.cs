@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.FeatureManagement;
-using ServiceDefaults.Contracts;
 using ServiceDefaults.Flags;
 
 namespace ServiceDefaults.Tests.Flags;

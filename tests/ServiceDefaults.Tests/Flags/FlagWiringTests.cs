@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -5,7 +6,6 @@ using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.FeatureManagement;
 using Microsoft.FeatureManagement.FeatureFilters;
-using ServiceDefaults.Contracts;
 using ServiceDefaults.Flags;
 
 namespace ServiceDefaults.Tests.Flags;

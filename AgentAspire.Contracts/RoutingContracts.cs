@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace ServiceDefaults.Contracts;
+namespace AgentAspire.Contracts;
 
 /// <summary>
 /// The routing table RolloutApi publishes and the gateway applies: per agent, where each track runs and the

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace ServiceDefaults.Contracts;
+namespace AgentAspire.Contracts;
 
 /// <summary>
 /// The flag set RolloutApi publishes for one agent on one track, and the whole of what that track evaluates: a

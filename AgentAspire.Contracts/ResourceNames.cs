@@ -1,4 +1,4 @@
-namespace ServiceDefaults.Contracts;
+namespace AgentAspire.Contracts;
 
 /// <summary>The names of the app model's resources: one place, shared by AppHost, services and tests.</summary>
 public static class ResourceNames
