@@ -8,7 +8,7 @@ public sealed record FlagEntry(string Id, JsonElement Definition);
 
 /// <summary>
 /// A <c>feature_management</c> object (Microsoft.FeatureManagement's schema) that has passed
-/// <see cref="FlagDocumentValidator"/>: its flags in document order, each definition carried verbatim, and one compact
+/// <see cref="Validation.FlagDocumentValidator"/>: its flags in document order, each definition carried verbatim, and one compact
 /// JSON spelling (<c>{"feature_flags":[...]}</c>) that is what gets stored and served.
 /// </summary>
 public sealed class FlagDocument
@@ -35,7 +35,7 @@ public sealed class FlagDocument
     /// <summary>The document as a JSON element (detached; safe to keep).</summary>
     public JsonElement Element { get; }
 
-    /// <summary>Wraps flags that were validated already (by <see cref="FlagDocumentValidator"/> or on the way into storage).</summary>
+    /// <summary>Wraps flags that were validated already (by <see cref="Validation.FlagDocumentValidator"/> or on the way into storage).</summary>
     internal static FlagDocument From(IReadOnlyList<FlagEntry> flags) => flags.Count == 0 ? Empty : new FlagDocument(flags);
 
     /// <summary>Reads a document this service stored (validated when it was written).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RolloutApi.Flags.Validation;
 using RolloutApi.Rollouts;
 using RolloutApi.Storage;
 
@@ -21,7 +22,7 @@ public sealed partial class FlagService(
         string agent, int revision, JsonElement featureManagement, string? reason, Precondition precondition, string actor,
         CancellationToken cancellationToken)
     {
-        var parsed = Parse(featureManagement, reason);
+        var parsed = await ParseAsync(featureManagement, reason, cancellationToken);
         if (parsed.Error is { } invalid)
         {
             return invalid;
@@ -62,7 +63,7 @@ public sealed partial class FlagService(
     public async Task<Outcome<FlagChange<FlagDocument>>> SetDefinitionsAsync(
         string agent, JsonElement featureManagement, string? reason, Precondition precondition, string actor, CancellationToken cancellationToken)
     {
-        var parsed = Parse(featureManagement, reason);
+        var parsed = await ParseAsync(featureManagement, reason, cancellationToken);
         if (parsed.Error is { } invalid)
         {
             return invalid;
@@ -198,14 +199,14 @@ public sealed partial class FlagService(
         return (await store.ReadAgentAsync(work, agent.Name, cancellationToken))!.Version;
     }
 
-    private static Outcome<FlagDocument> Parse(JsonElement featureManagement, string? reason)
+    private static async Task<Outcome<FlagDocument>> ParseAsync(JsonElement featureManagement, string? reason, CancellationToken cancellationToken)
     {
         if (CheckReason(reason) is { } reasonError)
         {
             return reasonError;
         }
 
-        var (document, errors) = FlagDocumentValidator.Validate(featureManagement);
+        var (document, errors) = await FlagDocumentValidator.ValidateAsync(featureManagement, cancellationToken);
         if (document is null)
         {
             return new OperationError(ErrorKind.Invalid, "Invalid flag set", "The feature_management document is not valid; see errors.", errors);

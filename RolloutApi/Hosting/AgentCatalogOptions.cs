@@ -1,7 +1,5 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
-using RolloutApi.Flags;
 using RolloutApi.Rollouts;
 
 namespace RolloutApi.Hosting;
@@ -68,7 +66,8 @@ internal sealed partial class AgentCatalogOptionsValidator : IValidateOptions<Ag
                 failures.Add($"{prefix}:Stable:{key} seeds revision 1's image tag: {reason}");
             }
 
-            ValidateFlags(failures, $"{prefix}:Flags", settings.Flags);
+            // The shipped flags are checked at start too, by ShippedFlagsSeeder: the check runs the flag library's
+            // asynchronous parser, and options validation is synchronous.
             if (settings.Image is { Length: > 0 } image && !ImageRepository().IsMatch(image))
             {
                 failures.Add($"{prefix}:Image '{image}' is not an image repository (no tag, no digest).");
@@ -76,25 +75,6 @@ internal sealed partial class AgentCatalogOptionsValidator : IValidateOptions<Ag
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    private static void ValidateFlags(List<string> failures, string key, string? flags)
-    {
-        if (string.IsNullOrWhiteSpace(flags))
-        {
-            return;
-        }
-
-        try
-        {
-            using var document = JsonDocument.Parse(flags);
-            var (_, errors) = FlagDocumentValidator.Validate(document.RootElement);
-            failures.AddRange(errors.SelectMany(e => e.Value.Select(message => $"{key}: {e.Key}: {message}")));
-        }
-        catch (JsonException ex)
-        {
-            failures.Add($"{key} is not a JSON feature_management document: {ex.Message}");
-        }
     }
 
     private static void ValidateTrack(List<string> failures, string prefix, TrackOptions track)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AgentAspire.Contracts;
 using RolloutApi.Flags;
+using RolloutApi.Flags.Validation;
 
 namespace RolloutApi.Tests.Flags;
 
@@ -9,10 +10,10 @@ public sealed class FlagDocumentTests
     private static readonly DateTimeOffset At = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Agent_definitions_replace_a_revisions_flag_by_id_and_add_their_own()
+    public async Task Agent_definitions_replace_a_revisions_flag_by_id_and_add_their_own()
     {
-        var revision = Document("""[{"id": "A", "enabled": true}, {"id": "B", "enabled": true}]""");
-        var overrides = Document("""[{"id": "b", "enabled": false, "description": "agent-level"}, {"id": "C", "enabled": true}]""");
+        var revision = await DocumentAsync("""[{"id": "A", "enabled": true}, {"id": "B", "enabled": true}]""");
+        var overrides = await DocumentAsync("""[{"id": "b", "enabled": false, "description": "agent-level"}, {"id": "C", "enabled": true}]""");
 
         var composed = FlagDocument.Compose(revision, overrides, [], Tracks.Stable, 1);
 
@@ -22,9 +23,9 @@ public sealed class FlagDocumentTests
     }
 
     [Fact]
-    public void A_killed_flag_is_disabled_and_keeps_the_rest_of_its_definition()
+    public async Task A_killed_flag_is_disabled_and_keeps_the_rest_of_its_definition()
     {
-        var revision = Document("""
+        var revision = await DocumentAsync("""
             [{"id": "A", "enabled": true, "variants": [{"name": "on"}, {"name": "off"}], "allocation": {"default_when_disabled": "off"}},
              {"id": "B", "conditions": {"client_filters": [{"name": "Microsoft.Percentage", "parameters": {"Value": 50}}]}}]
             """);
@@ -45,9 +46,9 @@ public sealed class FlagDocumentTests
     [InlineData(null, 2, "canary", 2, true)]
     [InlineData(null, 2, "stable", 1, false)]
     [InlineData(null, null, "canary", 2, true)]
-    public void A_kill_switch_covers_its_scope_only(string? track, int? revision, string servedTrack, int servedRevision, bool killed)
+    public async Task A_kill_switch_covers_its_scope_only(string? track, int? revision, string servedTrack, int servedRevision, bool killed)
     {
-        var document = Document("""[{"id": "EnrichedOutput", "enabled": true}, {"id": "Other", "enabled": true}]""");
+        var document = await DocumentAsync("""[{"id": "EnrichedOutput", "enabled": true}, {"id": "Other", "enabled": true}]""");
 
         var composed = FlagDocument.Compose(document, FlagDocument.Empty, [Kill("enrichedoutput", new FlagScope(track, revision))], servedTrack, servedRevision);
 
@@ -56,9 +57,9 @@ public sealed class FlagDocumentTests
     }
 
     [Fact]
-    public void A_stored_document_loads_back_the_same()
+    public async Task A_stored_document_loads_back_the_same()
     {
-        var document = Document("""[{"id": "A", "enabled": true, "variants": [{"name": "x", "configuration_value": {"n": 5}}]}]""");
+        var document = await DocumentAsync("""[{"id": "A", "enabled": true, "variants": [{"name": "x", "configuration_value": {"n": 5}}]}]""");
 
         var loaded = FlagDocument.Load(document.Json);
 
@@ -70,10 +71,10 @@ public sealed class FlagDocumentTests
 
     private static FlagKill Kill(string flag, FlagScope scope) => new(flag, scope, At, "tester", "");
 
-    private static FlagDocument Document(string flags)
+    private static async Task<FlagDocument> DocumentAsync(string flags)
     {
         using var json = JsonDocument.Parse($$"""{"feature_flags": {{flags}}}""");
-        var (document, errors) = FlagDocumentValidator.Validate(json.RootElement);
+        var (document, errors) = await FlagDocumentValidator.ValidateAsync(json.RootElement, CancellationToken.None);
         Assert.Empty(errors);
         return document!;
     }
