@@ -2,6 +2,7 @@ using System.Text.Json;
 using AgentAspire.Contracts;
 using Microsoft.FeatureManagement;
 using RolloutApi.Flags.Validation.Filters;
+using ServiceDefaults.Http;
 
 namespace RolloutApi.Flags.Validation;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AgentAspire.Contracts;
+using ServiceDefaults.Http;
 
 namespace RolloutApi.Flags.Validation;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AgentAspire.Contracts;
 using RolloutApi.Flags.Validation.Filters;
+using ServiceDefaults.Http;
 
 namespace RolloutApi.Flags.Validation;
 
