@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Text.Json.Serialization;
 using AgentAspire.Contracts;
 using Gateway.Routing;
 using Gateway.Stats;
@@ -150,19 +149,3 @@ public sealed partial class ServedByCheck
         public static partial void MismatchBurst(ILogger logger, string detail, double burstGapSeconds);
     }
 }
-
-/// <summary>The identity check's share of <c>/gateway/stats</c>: cumulative since the gateway started.</summary>
-public sealed record IdentityMismatches(
-    [property: JsonPropertyName("total")] long Total,
-    [property: JsonPropertyName("missing")] long Missing,
-    [property: JsonPropertyName("byTrack")] IReadOnlyList<IdentityMismatchCount> ByTrack,
-    [property: JsonPropertyName("lastAt")] DateTimeOffset? LastAt,
-    [property: JsonPropertyName("lastExpected")] string? LastExpected,
-    [property: JsonPropertyName("lastActual")] string? LastActual,
-    [property: JsonPropertyName("lastDetail")] string? LastDetail);
-
-/// <summary>Responses sent to <c>expected</c> that <c>actual</c> answered (a track, <c>missing</c> or <c>other</c>).</summary>
-public sealed record IdentityMismatchCount(
-    [property: JsonPropertyName("expected")] string Expected,
-    [property: JsonPropertyName("actual")] string Actual,
-    [property: JsonPropertyName("count")] long Count);

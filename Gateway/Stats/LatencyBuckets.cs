@@ -1,3 +1,5 @@
+using AgentAspire.Contracts;
+
 namespace Gateway.Stats;
 
 /// <summary>
@@ -47,40 +49,7 @@ public static class LatencyBuckets
         return lo;
     }
 
-    /// <summary>The <paramref name="quantile"/> (0..1) of a histogram in milliseconds; null when it is empty.</summary>
-    public static double? Percentile(ReadOnlySpan<long> counts, double quantile)
-    {
-        long total = 0;
-        foreach (var c in counts)
-        {
-            total += c;
-        }
-
-        if (total == 0)
-        {
-            return null;
-        }
-
-        var rank = quantile * total;
-        long cumulative = 0;
-        for (var i = 0; i < counts.Length; i++)
-        {
-            if (counts[i] == 0)
-            {
-                continue;
-            }
-
-            if (cumulative + counts[i] >= rank)
-            {
-                var lower = i == 0 ? 0 : UpperBoundsMs[i - 1];
-                var upper = i < UpperBoundsMs.Length ? UpperBoundsMs[i] : lower;
-                var fraction = Math.Clamp((rank - cumulative) / counts[i], 0, 1);
-                return Math.Round(lower + ((upper - lower) * fraction), 3);
-            }
-
-            cumulative += counts[i];
-        }
-
-        return UpperBoundsMs[^1];
-    }
+    /// <summary>The <paramref name="quantile"/> (0..1) of a histogram over these buckets in milliseconds (to the microsecond); null when it is empty.</summary>
+    public static double? Percentile(ReadOnlySpan<long> counts, double quantile) =>
+        LatencyHistogram.Percentile(counts, UpperBoundsMs, quantile) is { } value ? Math.Round(value, 3) : null;
 }

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Stats;
@@ -20,9 +21,10 @@ public enum StatusClass
 /// <summary>Classifies a finished request.</summary>
 public static class StatusClasses
 {
-    public const string ClientErrorName = "4xx";
-    public const string ServerErrorName = "5xx";
-    public const string TransportName = "transport";
+    // The names /gateway/stats uses for its error counts, so that the metric's label and the JSON agree.
+    public const string ClientErrorName = ErrorCounts.ClientErrorName;
+    public const string ServerErrorName = ErrorCounts.ServerErrorName;
+    public const string TransportName = ErrorCounts.TransportName;
 
     public static StatusClass Classify(int statusCode, ForwarderError? error)
     {

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using Gateway.Routing;
 
 namespace Gateway.Stats;
@@ -71,7 +72,8 @@ internal sealed class TrafficStats : ITrafficStats, IDisposable
             routing.Revision,
             routing.Weight,
             Summarize(Track.Stable, routing, now, baseline),
-            Summarize(Track.Canary, routing, now, baseline));
+            Summarize(Track.Canary, routing, now, baseline),
+            LatencyBuckets.UpperBoundsMs);
     }
 
     public void Dispose() => _timer.Dispose();

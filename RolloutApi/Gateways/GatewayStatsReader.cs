@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json.Serialization;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.ServiceDiscovery;
@@ -31,48 +31,13 @@ public sealed class GatewayReaderOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 
-/// <summary>One replica's answer to <c>GET /gateway/stats</c> (the fields a reader needs).</summary>
-public sealed record GatewayReplicaStats(
-    [property: JsonPropertyName("agent")] string Agent,
-    [property: JsonPropertyName("windowSeconds")] int WindowSeconds,
-    [property: JsonPropertyName("from")] DateTimeOffset From,
-    [property: JsonPropertyName("to")] DateTimeOffset To,
-    [property: JsonPropertyName("revision")] long Revision,
-    [property: JsonPropertyName("weight")] int Weight,
-    [property: JsonPropertyName("stable")] GatewayTrackStats Stable,
-    [property: JsonPropertyName("canary")] GatewayTrackStats Canary,
-    [property: JsonPropertyName("latencyBucketBoundsMs")] IReadOnlyList<double> LatencyBucketBoundsMs)
-{
-    /// <summary>Which replica answered (its base URL).</summary>
-    [JsonPropertyName("replica")]
-    public string? Replica { get; init; }
-}
-
-/// <summary>One track at one replica.</summary>
-public sealed record GatewayTrackStats(
-    [property: JsonPropertyName("version")] string Version,
-    [property: JsonPropertyName("requests")] long Requests,
-    [property: JsonPropertyName("errors")] GatewayErrorCounts Errors,
-    [property: JsonPropertyName("latencyBucketCounts")] IReadOnlyList<long> LatencyBucketCounts)
-{
-    /// <summary>Errors that count against a track: 5xx and transport failures (4xx are the clients').</summary>
-    [JsonIgnore]
-    public long Failures => Errors.ServerErrors + Errors.Transport;
-}
-
-/// <summary>Errors by status class.</summary>
-public sealed record GatewayErrorCounts(
-    [property: JsonPropertyName("4xx")] long ClientErrors,
-    [property: JsonPropertyName("5xx")] long ServerErrors,
-    [property: JsonPropertyName("transport")] long Transport);
-
 /// <summary>A track summed over every replica: counts and latency buckets added bucket by bucket.</summary>
 public sealed record MergedTrackStats(string Version, long Requests, long Failures, long ClientErrors, long[] LatencyBucketCounts);
 
 /// <summary>Every replica of one agent's gateway, merged.</summary>
 public sealed record MergedGatewayStats(
     string Agent, int WindowSeconds, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<double> LatencyBucketBoundsMs,
-    MergedTrackStats Stable, MergedTrackStats Canary, IReadOnlyList<GatewayReplicaStats> Replicas);
+    MergedTrackStats Stable, MergedTrackStats Canary, IReadOnlyList<TrafficSummary> Replicas);
 
 /// <summary>
 /// Reads <c>/gateway/stats</c> from every gateway replica and merges them correctly: counts and histogram buckets are added
@@ -82,7 +47,7 @@ public sealed partial class GatewayStatsReader(
     IHttpClientFactory httpClientFactory, IOptions<GatewayReaderOptions> options, IServiceProvider services, ILogger<GatewayStatsReader> logger)
 {
     public const string HttpClientName = "gateway-stats";
-    public const string StatsPath = "/gateway/stats";
+    public const string StatsPath = TrafficSummary.Path;
     public const int MaxWindowSeconds = 600;
 
     /// <summary>The base URL of every replica: the configured ones, else what service discovery resolves.</summary>
@@ -102,7 +67,7 @@ public sealed partial class GatewayStatsReader(
     }
 
     /// <summary>Every replica's stats over the last <paramref name="windowSeconds"/> seconds (1-600). Throws if any replica fails.</summary>
-    public async Task<IReadOnlyList<GatewayReplicaStats>> ReadAllAsync(int windowSeconds, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TrafficSummary>> ReadAllAsync(int windowSeconds, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(windowSeconds, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(windowSeconds, MaxWindowSeconds);
@@ -117,12 +82,11 @@ public sealed partial class GatewayStatsReader(
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.Timeout);
-            var url = new Uri(replica, string.Create(CultureInfo.InvariantCulture, $"{StatsPath}?window={windowSeconds}"));
+            var url = new Uri(replica, string.Create(CultureInfo.InvariantCulture, $"{StatsPath}?{TrafficSummary.WindowParameter}={windowSeconds}"));
             try
             {
-                var stats = await client.GetFromJsonAsync<GatewayReplicaStats>(url, timeout.Token)
+                return await client.GetFromJsonAsync<TrafficSummary>(url, timeout.Token)
                     ?? throw new InvalidOperationException($"{url} answered null.");
-                return stats with { Replica = replica.ToString() };
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -141,7 +105,7 @@ public sealed partial class GatewayStatsReader(
     }
 
     /// <summary>Adds the replicas' counts and buckets; null when there are none.</summary>
-    public static MergedGatewayStats? Merge(string agent, IReadOnlyList<GatewayReplicaStats> replicas)
+    public static MergedGatewayStats? Merge(string agent, IReadOnlyList<TrafficSummary> replicas)
     {
         if (replicas.Count == 0)
         {
@@ -154,7 +118,7 @@ public sealed partial class GatewayStatsReader(
             throw new InvalidOperationException("Gateway replicas use different latency buckets; they cannot be merged (upgrade them to one version).");
         }
 
-        MergedTrackStats MergeTrack(Func<GatewayReplicaStats, GatewayTrackStats> pick)
+        MergedTrackStats MergeTrack(Func<TrafficSummary, TrackTraffic> pick)
         {
             var buckets = new long[bounds.Count + 1];
             long requests = 0, failures = 0, clientErrors = 0;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Gateways;
 using RolloutApi.Rollouts.Analysis.Judges;
@@ -48,7 +49,7 @@ public sealed partial class GatewayTrafficReader(GatewayStatsReader gateways, IO
     private static TrackSample Track(string name, MergedTrackStats track, MergedGatewayStats merged)
     {
         double? Percentile(double quantile) =>
-            Histograms.Percentile(track.LatencyBucketCounts, merged.LatencyBucketBoundsMs, quantile) is { } value ? Math.Round(value, 3) : null;
+            LatencyHistogram.Percentile(track.LatencyBucketCounts, merged.LatencyBucketBoundsMs, quantile) is { } value ? Math.Round(value, 3) : null;
 
         return new TrackSample(
             name,

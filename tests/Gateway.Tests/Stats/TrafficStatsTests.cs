@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using Gateway.Routing;
 using Gateway.Stats;
 using Gateway.Tests.Routing;

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using RolloutApi.Gateways;
 using RolloutApi.Rollouts.Analysis.Judges;
 
@@ -12,8 +13,8 @@ public sealed class GatewayStatsMergeTests
     public void Counts_and_buckets_add_up_and_the_p99_is_computed_from_the_merged_histogram()
     {
         // Replica A: 990 fast canary requests; replica B: 10 slow ones. Averaging the replicas' p99s would say ~500 ms.
-        var a = Replica("a", revision: 7, canary: Track("1.1.0", 990, 5, [990, 0, 0, 0]));
-        var b = Replica("b", revision: 8, canary: Track("1.2.0", 10, 1, [0, 0, 10, 0]));
+        var a = Replica(revision: 7, canary: Track("1.1.0", 990, 5, [990, 0, 0, 0]));
+        var b = Replica(revision: 8, canary: Track("1.2.0", 10, 1, [0, 0, 10, 0]));
 
         var merged = GatewayStatsReader.Merge("agent-worker", [a, b])!;
 
@@ -21,7 +22,7 @@ public sealed class GatewayStatsMergeTests
         Assert.Equal(6, merged.Canary.Failures);
         Assert.Equal([990L, 0, 10, 0], merged.Canary.LatencyBucketCounts);
         Assert.Equal("1.2.0", merged.Canary.Version); // the newest routing revision's label
-        var p99 = Histograms.Percentile(merged.Canary.LatencyBucketCounts, Bounds, 0.99)!.Value;
+        var p99 = LatencyHistogram.Percentile(merged.Canary.LatencyBucketCounts, Bounds, 0.99)!.Value;
         Assert.InRange(p99, 0, 10); // 99 % of all requests were under 10 ms
         Assert.Equal(2, merged.Replicas.Count);
     }
@@ -29,19 +30,16 @@ public sealed class GatewayStatsMergeTests
     [Fact]
     public void Replicas_with_different_buckets_are_refused_and_none_gives_null()
     {
-        var a = Replica("a", 1, Track("1.1.0", 1, 0, [1, 0, 0, 0]));
-        var b = Replica("b", 1, Track("1.1.0", 1, 0, [1, 0, 0, 0])) with { LatencyBucketBoundsMs = [5, 50, 500] };
+        var a = Replica(1, Track("1.1.0", 1, 0, [1, 0, 0, 0]));
+        var b = Replica(1, Track("1.1.0", 1, 0, [1, 0, 0, 0])) with { LatencyBucketBoundsMs = [5, 50, 500] };
         Assert.Throws<InvalidOperationException>(() => GatewayStatsReader.Merge("agent-worker", [a, b]));
         Assert.Null(GatewayStatsReader.Merge("agent-worker", []));
     }
 
-    private static GatewayTrackStats Track(string version, long requests, long serverErrors, long[] buckets) =>
-        new(version, requests, new GatewayErrorCounts(3, serverErrors, 0), buckets);
+    private static TrackTraffic Track(string version, long requests, long serverErrors, long[] buckets) =>
+        new("canary", version, requests, new ErrorCounts(3, serverErrors, 0), 0, new LatencySummary(null, null, null), buckets);
 
-    private static GatewayReplicaStats Replica(string name, long revision, GatewayTrackStats canary) => new(
+    private static TrafficSummary Replica(long revision, TrackTraffic canary) => new(
         "agent-worker", 60, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(60), revision, 1_000,
-        new GatewayTrackStats("1.0.0", 0, new GatewayErrorCounts(0, 0, 0), [0, 0, 0, 0]), canary, Bounds)
-    {
-        Replica = name,
-    };
+        new TrackTraffic("stable", "1.0.0", 0, new ErrorCounts(0, 0, 0), 0, new LatencySummary(null, null, null), [0, 0, 0, 0]), canary, Bounds);
 }

@@ -1,6 +1,11 @@
+using AgentAspire.Contracts;
+
 namespace RolloutApi.Rollouts.Analysis.Judges;
 
-/// <summary>Arithmetic on bucket counts (a latency histogram, or [successes, errors] for a count metric).</summary>
+/// <summary>
+/// What the judges need on top of <see cref="LatencyHistogram"/> (totals and percentiles, shared with the gateway): the counts
+/// a judge compares (a latency histogram, or [successes, errors] for a count metric), bucket values, the mean and the AUC.
+/// </summary>
 public static class Histograms
 {
     /// <summary>The counts a judge compares: the latency buckets when the sample has them, else [successes, errors].</summary>
@@ -12,17 +17,6 @@ public static class Histograms
         }
 
         return track.Requests < 0 || track.Errors < 0 ? null : [Math.Max(0, track.Requests - track.Errors), track.Errors];
-    }
-
-    public static long Total(ReadOnlySpan<long> counts)
-    {
-        long total = 0;
-        foreach (var c in counts)
-        {
-            total += c;
-        }
-
-        return total;
     }
 
     /// <summary>A representative value per bucket: the midpoint, the lower bound for the open last bucket; 0/1 for [ok, errors].</summary>
@@ -61,41 +55,10 @@ public static class Histograms
         return n == 0 ? double.NaN : sum / n;
     }
 
-    /// <summary>The <paramref name="quantile"/> (0..1) interpolated inside its bucket, in the bounds' unit; null when empty.</summary>
-    public static double? Percentile(ReadOnlySpan<long> counts, IReadOnlyList<double> upperBounds, double quantile)
-    {
-        var total = Total(counts);
-        if (total == 0)
-        {
-            return null;
-        }
-
-        var rank = quantile * total;
-        long cumulative = 0;
-        for (var i = 0; i < counts.Length; i++)
-        {
-            if (counts[i] == 0)
-            {
-                continue;
-            }
-
-            if (cumulative + counts[i] >= rank)
-            {
-                var lower = i == 0 ? 0 : upperBounds[i - 1];
-                var upper = i < upperBounds.Count ? upperBounds[i] : lower;
-                return lower + ((upper - lower) * Math.Clamp((rank - cumulative) / counts[i], 0, 1));
-            }
-
-            cumulative += counts[i];
-        }
-
-        return upperBounds[^1];
-    }
-
     /// <summary>P(canary &gt; stable) + ½ P(tie) over bucket values: the Mann-Whitney AUC (0.5 = no difference).</summary>
     public static double Auc(ReadOnlySpan<long> canary, ReadOnlySpan<long> stable)
     {
-        double nc = Total(canary), ns = Total(stable);
+        double nc = LatencyHistogram.Total(canary), ns = LatencyHistogram.Total(stable);
         if (nc == 0 || ns == 0)
         {
             return 0.5;

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using MathNet.Numerics.Distributions;
 
 namespace RolloutApi.Rollouts.Analysis.Judges;
@@ -27,7 +28,7 @@ public sealed class MannWhitneyJudge : IAnalysisJudge
             return Result(metric, sample, AnalysisVerdict.Inconclusive, "The source gave no counts to compare (Mann-Whitney needs latency buckets or request/error counts).");
         }
 
-        long nc = Histograms.Total(canary), ns = Histograms.Total(stable);
+        long nc = LatencyHistogram.Total(canary), ns = LatencyHistogram.Total(stable);
         if (nc < template.MinSamples || ns < template.MinSamples || nc == 0 || ns == 0)
         {
             return Result(metric, sample, AnalysisVerdict.Inconclusive, $"Too few samples: {nc} canary and {ns} stable, {template.MinSamples} needed on each.");
@@ -55,7 +56,7 @@ public sealed class MannWhitneyJudge : IAnalysisJudge
     /// <summary>The normal approximation of U with the tie correction; returns z and the two-sided p-value.</summary>
     public static (double Z, double P) Test(ReadOnlySpan<long> canary, ReadOnlySpan<long> stable)
     {
-        double nc = Histograms.Total(canary), ns = Histograms.Total(stable), n = nc + ns;
+        double nc = LatencyHistogram.Total(canary), ns = LatencyHistogram.Total(stable), n = nc + ns;
         var u = Histograms.Auc(canary, stable) * nc * ns;
         double ties = 0;
         for (var i = 0; i < canary.Length; i++)

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using MathNet.Numerics;
 
 namespace RolloutApi.Rollouts.Analysis.Judges;
@@ -40,7 +41,7 @@ public sealed class SequentialJudge : IAnalysisJudge
 
         var logE = LogEValue(canary, stable);
         var threshold = Math.Log(1 / alpha);
-        long nc = Histograms.Total(canary), ns = Histograms.Total(stable);
+        long nc = LatencyHistogram.Total(canary), ns = LatencyHistogram.Total(stable);
         string detail;
         bool worse;
         if (latency)
@@ -91,7 +92,7 @@ public sealed class SequentialJudge : IAnalysisJudge
     /// <summary>The log e-value for "the canary's share is the same in every bucket" (see the class remarks).</summary>
     public static double LogEValue(ReadOnlySpan<long> canary, ReadOnlySpan<long> stable)
     {
-        long nc = Histograms.Total(canary), ns = Histograms.Total(stable);
+        long nc = LatencyHistogram.Total(canary), ns = LatencyHistogram.Total(stable);
         if (nc == 0 || ns == 0)
         {
             return 0;

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using RolloutApi.Gateways;
 using RolloutApi.Rollouts.Analysis.Judges;
 
@@ -68,8 +69,8 @@ public sealed class GatewayMetricSource(GatewayStatsReader reader) : IMetricSour
         GatewayQueries.ErrorRate => requests == 0 ? null : (double)failures / requests,
         GatewayQueries.Errors => failures,
         GatewayQueries.Requests => requests,
-        GatewayQueries.LatencyP50 => Histograms.Percentile(buckets, bounds, 0.50),
-        GatewayQueries.LatencyP95 => Histograms.Percentile(buckets, bounds, 0.95),
-        _ => Histograms.Percentile(buckets, bounds, 0.99),
+        GatewayQueries.LatencyP50 => LatencyHistogram.Percentile(buckets, bounds, 0.50),
+        GatewayQueries.LatencyP95 => LatencyHistogram.Percentile(buckets, bounds, 0.95),
+        _ => LatencyHistogram.Percentile(buckets, bounds, 0.99),
     };
 }
