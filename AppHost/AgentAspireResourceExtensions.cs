@@ -63,15 +63,15 @@ public static class AgentAspireResourceExtensions
                     context.EnvironmentVariables["ASPNETCORE_ENVIRONMENT"] = builder.Environment.EnvironmentName;
                 }
             })
-            .WithEnvironment("Agent__Name", ResourceNames.DefaultAgent)
-            .WithEnvironment("Agent__Track", track)
-            .WithEnvironment("Agent__Version", version)
-            .WithEnvironment("Flags__ApiKey", viewerKey)
+            .WithConfig(ConfigKeys.Agent.Name, ResourceNames.DefaultAgent)
+            .WithConfig(ConfigKeys.Agent.Track, track)
+            .WithConfig(ConfigKeys.Agent.Version, version)
+            .WithConfig(ConfigKeys.Flags.ApiKey, viewerKey)
             // No WaitFor(rolloutApi): an agent must start (and restart) while RolloutApi is down, serving its last-known
             // flags, as it would on Kubernetes. Its readiness still waits for the first flag snapshot (or a timeout),
             // so on a normal start the agents turn healthy after RolloutApi.
             .WithReference(rolloutApi)
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheck(HealthPaths.Health);
 
     /// <summary>Gives RolloutApi an operator key and a viewer key (roles as RolloutApi's <c>Auth:ApiKeys</c> expects).</summary>
     public static IResourceBuilder<ProjectResource> WithApiKeys(
@@ -79,10 +79,10 @@ public static class AgentAspireResourceExtensions
         IResourceBuilder<ParameterResource> operatorKey,
         IResourceBuilder<ParameterResource> viewerKey) =>
         rolloutApi
-            .WithEnvironment("Auth__ApiKeys__operator__Key", operatorKey)
-            .WithEnvironment("Auth__ApiKeys__operator__Role", "operator")
-            .WithEnvironment("Auth__ApiKeys__viewer__Key", viewerKey)
-            .WithEnvironment("Auth__ApiKeys__viewer__Role", "viewer");
+            .WithConfig(ConfigKeys.Auth.ApiKeyKey(Roles.Operator), operatorKey)
+            .WithConfig(ConfigKeys.Auth.ApiKeyRole(Roles.Operator), Roles.Operator)
+            .WithConfig(ConfigKeys.Auth.ApiKeyKey(Roles.Viewer), viewerKey)
+            .WithConfig(ConfigKeys.Auth.ApiKeyRole(Roles.Viewer), Roles.Viewer);
 
     /// <summary>Seeds RolloutApi with the agent it manages: where each track runs and its version label.</summary>
     public static IResourceBuilder<ProjectResource> WithAgentSeed(
@@ -91,12 +91,12 @@ public static class AgentAspireResourceExtensions
         IResourceBuilder<ParameterResource> stableVersion,
         IResourceBuilder<ParameterResource> canaryVersion) =>
         rolloutApi
-            .WithEnvironment($"Agents__{agent}__Stable__Destination", $"http://{ResourceNames.AgentStable}")
-            .WithEnvironment($"Agents__{agent}__Stable__Version", stableVersion)
-            .WithEnvironment($"Agents__{agent}__Canary__Destination", $"http://{ResourceNames.AgentCanary}")
-            .WithEnvironment($"Agents__{agent}__Canary__Version", canaryVersion);
+            .WithConfig(ConfigKeys.Agents.StableDestination(agent), $"http://{ResourceNames.AgentStable}")
+            .WithConfig(ConfigKeys.Agents.StableVersion(agent), stableVersion)
+            .WithConfig(ConfigKeys.Agents.CanaryDestination(agent), $"http://{ResourceNames.AgentCanary}")
+            .WithConfig(ConfigKeys.Agents.CanaryVersion(agent), canaryVersion);
 
     /// <summary>Points RolloutApi's SQLite file somewhere else (tests use a temporary file).</summary>
     public static IResourceBuilder<ProjectResource> WithDatabasePath(this IResourceBuilder<ProjectResource> rolloutApi, string? path) =>
-        string.IsNullOrWhiteSpace(path) ? rolloutApi : rolloutApi.WithEnvironment("RolloutApi__DatabasePath", path);
+        string.IsNullOrWhiteSpace(path) ? rolloutApi : rolloutApi.WithConfig(ConfigKeys.RolloutApi.DatabasePath, path);
 }

@@ -14,7 +14,7 @@ var rolloutApi = builder.AddProject<Projects.RolloutApi>(ResourceNames.RolloutAp
     .WithAgentSeed(ResourceNames.DefaultAgent, stableVersion, canaryVersion)
     .WithShippedFlags(ResourceNames.DefaultAgent)
     .WithDatabasePath(builder.Configuration[ConfigurationKeys.DatabasePath])
-    .WithHttpHealthCheck("/health")
+    .WithHttpHealthCheck(HealthPaths.Health)
     .WithUrlForEndpoint("http", url => url.Url = "/scalar")
     .WithUrlForEndpoint("http", endpoint => new() { Url = "/rollouts", DisplayText = "Rollout page", Endpoint = endpoint });
 
@@ -35,12 +35,12 @@ if (upstream is not null)
 
 var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithReference(stable).WithReference(canary).WithReference(rolloutApi)
-    .WithEnvironment("Gateway__Agent", ResourceNames.DefaultAgent)
-    .WithEnvironment("Gateway__ApiKey", viewerKey)
-    .WithEnvironment("Gateway__Stable__Version", stableVersion)
-    .WithEnvironment("Gateway__Canary__Version", canaryVersion)
+    .WithConfig(ConfigKeys.Gateway.Agent, ResourceNames.DefaultAgent)
+    .WithConfig(ConfigKeys.Gateway.ApiKey, viewerKey)
+    .WithConfig(ConfigKeys.Gateway.StableVersion, stableVersion)
+    .WithConfig(ConfigKeys.Gateway.CanaryVersion, canaryVersion)
     .WaitFor(stable).WaitFor(canary).WaitFor(rolloutApi)
-    .WithHttpHealthCheck("/health")
+    .WithHttpHealthCheck(HealthPaths.Health)
     .WithExternalHttpEndpoints();
 
 // Analysis and the live view (rollout page, CLI --watch) read every gateway replica's /gateway/stats (service discovery:

@@ -27,7 +27,7 @@ public static class FirstHourResourceExtensions
     /// <summary>The upstream-API simulator (local runs only: on a cluster the agent calls its real upstream, if any).</summary>
     public static IResourceBuilder<ProjectResource> AddUpstreamSimulator(this IDistributedApplicationBuilder builder) =>
         builder.AddProject<Projects.UpstreamApi>(ResourceNames.UpstreamApi)
-            .WithHttpHealthCheck("/health")
+            .WithHttpHealthCheck(HealthPaths.Health)
             .WithUrlForEndpoint("http", url => url.Url = UpstreamFaultsPath)
             .WithFaultCommand(SlowCanaryCommand, "Canary upstream: +1 s latency", HttpMethod.Put, Tracks.Canary,
                 """{"latencyMs":1000,"errorRate":0}""", "Clock")
@@ -40,7 +40,7 @@ public static class FirstHourResourceExtensions
         this IResourceBuilder<ProjectResource> agentTrack, IResourceBuilder<ProjectResource> upstream) =>
         agentTrack
             .WithReference(upstream)
-            .WithEnvironment("Worker__UpstreamUrl", $"http://{ResourceNames.UpstreamApi}{UpstreamWorkPath}");
+            .WithConfig(ConfigKeys.Worker.UpstreamUrl, $"http://{ResourceNames.UpstreamApi}{UpstreamWorkPath}");
 
     /// <summary>
     /// Hands RolloutApi the flags the reference agent ships (the <c>feature_management</c> section of AgentWorker's
@@ -54,7 +54,7 @@ public static class FirstHourResourceExtensions
             documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var flags = settings?["feature_management"]
             ?? throw new InvalidOperationException("AgentWorker/appsettings.json has no feature_management section: the agent ships no flags.");
-        return rolloutApi.WithEnvironment($"Agents__{agent}__Flags", flags.ToJsonString());
+        return rolloutApi.WithConfig(ConfigKeys.Agents.Flags(agent), flags.ToJsonString());
     }
 
     /// <summary>The demo client, when <see cref="DemoTrafficKey"/> is true: work items through the gateway, about 5 a second.</summary>
@@ -68,7 +68,7 @@ public static class FirstHourResourceExtensions
         builder.AddProject<Projects.DemoTraffic>(ResourceNames.DemoTraffic)
             .WithReference(gateway)
             .WaitFor(gateway)
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheck(HealthPaths.Health);
     }
 
     private static IResourceBuilder<ProjectResource> WithFaultCommand(

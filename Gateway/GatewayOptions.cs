@@ -6,7 +6,7 @@ namespace Gateway;
 /// <summary>The gateway's configuration, bound from the <c>Gateway</c> section and validated at start.</summary>
 public sealed class GatewayOptions
 {
-    public const string SectionName = "Gateway";
+    public const string SectionName = ConfigKeys.Gateway.Section;
 
     /// <summary>The agent whose traffic this gateway splits (its entry in the routing table).</summary>
     public string Agent { get; set; } = ResourceNames.DefaultAgent;

@@ -1,20 +1,21 @@
 using System.ComponentModel.DataAnnotations;
+using AgentAspire.Contracts;
 
 namespace ServiceDefaults;
 
 /// <summary>Who this process is: which agent, on which track, at which version. Bound from the <c>Agent</c> section.</summary>
 public sealed class AgentIdentityOptions
 {
-    public const string SectionName = "Agent";
+    public const string SectionName = ConfigKeys.Agent.Section;
 
     /// <summary>The agent's name, e.g. <c>agent-worker</c>.</summary>
     [Required]
-    public string Name { get; set; } = AgentAspire.Contracts.ResourceNames.DefaultAgent;
+    public string Name { get; set; } = ResourceNames.DefaultAgent;
 
     /// <summary><c>stable</c> or <c>canary</c>.</summary>
     [Required]
     [RegularExpression("^(stable|canary)$", ErrorMessage = "Agent:Track must be 'stable' or 'canary'.")]
-    public string Track { get; set; } = AgentAspire.Contracts.Tracks.Stable;
+    public string Track { get; set; } = Tracks.Stable;
 
     /// <summary>The version label this process runs, e.g. <c>1.1.0</c>.</summary>
     [Required]

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -21,9 +22,6 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class Extensions
 {
-    public const string HealthEndpointPath = "/health";
-    public const string AlivenessEndpointPath = "/alive";
-    public const string MetricsEndpointPath = "/metrics";
     public const string LiveTag = "live";
 
     /// <summary>
@@ -195,9 +193,9 @@ public static class Extensions
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks(HealthEndpointPath, new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
-        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        app.MapHealthChecks(HealthPaths.Health, new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
+        app.MapHealthChecks(HealthPaths.Alive, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
+        app.MapPrometheusScrapingEndpoint(HealthPaths.Metrics);
         app.MapAgentIdentity();
         return app;
     }
@@ -216,7 +214,7 @@ public static class Extensions
     }
 
     private static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
-        path.StartsWithSegments(HealthEndpointPath)
-        || path.StartsWithSegments(AlivenessEndpointPath)
-        || path.StartsWithSegments(MetricsEndpointPath);
+        path.StartsWithSegments(HealthPaths.Health)
+        || path.StartsWithSegments(HealthPaths.Alive)
+        || path.StartsWithSegments(HealthPaths.Metrics);
 }

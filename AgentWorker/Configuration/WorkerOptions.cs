@@ -1,9 +1,11 @@
+using AgentAspire.Contracts;
+
 namespace AgentWorker.Configuration;
 
 /// <summary>How the worker runs: queue, workers, limits, upstream and fault injection. Bound from the <c>Worker</c> section.</summary>
 public sealed class WorkerOptions
 {
-    public const string SectionName = "Worker";
+    public const string SectionName = ConfigKeys.Worker.Section;
 
     /// <summary>Background workers that take items off the queue.</summary>
     public int Workers { get; set; } = 4;

@@ -248,7 +248,7 @@ public sealed class AppModelReader
 /// <summary>The agent identity settings (<c>Agent</c> section) as environment variable names.</summary>
 public static class AgentSettings
 {
-    public const string Name = "Agent__Name";
-    public const string Track = "Agent__Track";
-    public const string Version = "Agent__Version";
+    public static readonly string Name = ConfigKeys.ToEnvironmentVariable(ConfigKeys.Agent.Name);
+    public static readonly string Track = ConfigKeys.ToEnvironmentVariable(ConfigKeys.Agent.Track);
+    public static readonly string Version = ConfigKeys.ToEnvironmentVariable(ConfigKeys.Agent.Version);
 }

@@ -187,15 +187,15 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
         if (isRolloutApi)
         {
             Set(EnvironmentNames.DatabasePath, $"{DataMountPath}/{DatabaseFileName}");
-            Set(EnvironmentNames.TrackDriver, "kubernetes");
+            Set(EnvironmentNames.TrackDriver, TrackDriverNames.Kubernetes);
 
             // RolloutApi seeds revision 1 from the stable track: it must name the image the stable Deployment already
             // runs, or the first reconcile would patch stable to a tag nobody pushed.
             foreach (var agent in services.Where(s => s.Agent?.Track == Tracks.Stable))
             {
                 var image = images.For(agent.ProjectName);
-                Set($"Agents__{agent.Agent!.AgentName}__Image", image[..image.LastIndexOf(':')]);
-                Set($"Agents__{agent.Agent.AgentName}__Stable__ImageTag", images.Tag);
+                Set(ConfigKeys.ToEnvironmentVariable(ConfigKeys.Agents.Image(agent.Agent!.AgentName)), image[..image.LastIndexOf(':')]);
+                Set(ConfigKeys.ToEnvironmentVariable(ConfigKeys.Agents.StableImageTag(agent.Agent.AgentName)), images.Tag);
             }
         }
 
@@ -278,7 +278,7 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
         {
             podAnnotations["prometheus.io/scrape"] = "true";
             podAnnotations["prometheus.io/port"] = service.Ports[0].ContainerPort.ToString(CultureInfo.InvariantCulture);
-            podAnnotations["prometheus.io/path"] = "/metrics";
+            podAnnotations["prometheus.io/path"] = HealthPaths.Metrics;
         }
 
         var volumes = new List<V1Volume>
@@ -487,13 +487,6 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
         public const string Track = "track";
     }
 
-    /// <summary>The health endpoints ServiceDefaults maps in every environment.</summary>
-    public static class HealthPaths
-    {
-        public const string Health = "/health";
-        public const string Alive = "/alive";
-    }
-
     /// <summary>Environment variables the publisher sets or overrides.</summary>
     public static class EnvironmentNames
     {
@@ -501,8 +494,8 @@ public sealed partial class KubernetesManifestBuilder(KubernetesPublishOptions o
         public const string AspNetCoreUrls = "ASPNETCORE_URLS";
         public const string OtlpEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT";
         public const string OtelServiceName = "OTEL_SERVICE_NAME";
-        public const string DatabasePath = "RolloutApi__DatabasePath";
-        public const string TrackDriver = "Drivers__Track";
-        public const string GatewayForcedTrackAnonymous = "Gateway__ForcedTrack__AllowAnonymous";
+        public static readonly string DatabasePath = ConfigKeys.ToEnvironmentVariable(ConfigKeys.RolloutApi.DatabasePath);
+        public static readonly string TrackDriver = ConfigKeys.ToEnvironmentVariable(ConfigKeys.Drivers.Track);
+        public static readonly string GatewayForcedTrackAnonymous = ConfigKeys.ToEnvironmentVariable(ConfigKeys.Gateway.ForcedTrackAllowAnonymous);
     }
 }

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Hosting;
 
@@ -26,7 +27,7 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (keyName, key) in options.ApiKeys)
         {
-            var prefix = $"{ConfigKeys.ApiKeysSection}:{keyName}";
+            var prefix = ConfigKeys.Auth.ApiKey(keyName);
             if (string.IsNullOrWhiteSpace(key.Key))
             {
                 failures.Add($"{prefix}:Key must not be empty.");

@@ -1,3 +1,5 @@
+using AgentAspire.Contracts;
+
 namespace RolloutApi.Drivers;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace RolloutApi.Drivers;
 /// </summary>
 internal sealed class LocalTrackDriver : ITrackDriver
 {
-    public const string DriverName = "local";
+    public const string DriverName = TrackDriverNames.Local;
 
     public string Name => DriverName;
 

@@ -1,3 +1,4 @@
+using AgentAspire.Contracts;
 using RolloutApi.Hosting;
 
 namespace RolloutApi.Drivers;
@@ -5,7 +6,7 @@ namespace RolloutApi.Drivers;
 /// <summary>Which <see cref="ITrackDriver"/> runs the tracks (section <c>Drivers</c>, key <c>Track</c>).</summary>
 public sealed class TrackDriverOptions
 {
-    public const string SectionName = ConfigKeys.DriversSection;
+    public const string SectionName = ConfigKeys.Drivers.Section;
 
     public string Track { get; set; } = LocalTrackDriver.DriverName;
 }

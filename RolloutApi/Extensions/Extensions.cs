@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -26,11 +27,11 @@ public static class Extensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddOptions<RolloutApiOptions>()
-            .BindConfiguration(ConfigKeys.RolloutApiSection)
+            .BindConfiguration(ConfigKeys.RolloutApi.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddOptions<AgentCatalogOptions>()
-            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(ConfigKeys.AgentsSection).Bind(options.Agents))
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(ConfigKeys.Agents.Section).Bind(options.Agents))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentCatalogOptions>, AgentCatalogOptionsValidator>());
 
@@ -69,7 +70,7 @@ public static class Extensions
     private static void AddApiKeyAuthentication(this IServiceCollection services)
     {
         services.AddOptions<AuthOptions>()
-            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(ConfigKeys.ApiKeysSection).Bind(options.ApiKeys))
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(ConfigKeys.Auth.ApiKeys).Bind(options.ApiKeys))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
         services.TryAddSingleton<ApiKeyValidator>();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Rollouts;
 
@@ -52,7 +53,7 @@ internal sealed partial class AgentCatalogOptionsValidator : IValidateOptions<Ag
         var failures = new List<string>();
         foreach (var (agent, settings) in options.Agents)
         {
-            var prefix = $"{ConfigKeys.AgentsSection}:{agent}";
+            var prefix = ConfigKeys.Agents.Agent(agent);
             if (!RevisionRules.IsValidAgentName(agent))
             {
                 failures.Add($"'{agent}' is not a valid agent name (lowercase letters, digits and '-', at most 63 characters).");

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;

@@ -6,7 +6,7 @@ namespace ServiceDefaults.Flags;
 /// <summary>How an agent reaches its flags. Bound from the <c>Flags</c> section and validated at start.</summary>
 public sealed class FlagsOptions
 {
-    public const string SectionName = "Flags";
+    public const string SectionName = ConfigKeys.Flags.Section;
 
     /// <summary>RolloutApi's base address; a service-discovery name locally and on Kubernetes.</summary>
     public string RolloutApi { get; set; } = $"http://{ResourceNames.RolloutApi}";

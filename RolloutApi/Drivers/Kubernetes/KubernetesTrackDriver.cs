@@ -23,7 +23,7 @@ internal sealed partial class KubernetesTrackDriver(
     TimeProvider timeProvider,
     ILogger<KubernetesTrackDriver> logger) : ITrackDriver
 {
-    public const string DriverName = "kubernetes";
+    public const string DriverName = TrackDriverNames.Kubernetes;
 
     private const string Deployments = "deployments";
     private const string DeploymentScale = "deployments/scale";

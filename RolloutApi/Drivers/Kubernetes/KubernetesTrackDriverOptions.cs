@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Hosting;
 
@@ -7,7 +8,7 @@ namespace RolloutApi.Drivers.Kubernetes;
 /// <summary>How the Kubernetes track driver finds and drives an agent's Deployments (section <c>Drivers:Kubernetes</c>).</summary>
 public sealed class KubernetesTrackDriverOptions
 {
-    public const string SectionName = $"{ConfigKeys.DriversSection}:Kubernetes";
+    public const string SectionName = $"{ConfigKeys.Drivers.Section}:Kubernetes";
 
     /// <summary>Where a pod finds its own namespace; the default <see cref="Namespace"/> when running in a cluster.</summary>
     public const string InClusterNamespaceFile = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
@@ -21,7 +22,7 @@ public sealed class KubernetesTrackDriverOptions
     public const string DefaultDeploymentNameFormat = "agent-{track}";
 
     /// <summary>The setting AgentWorker reads its version label from; the publisher puts it on the agent container.</summary>
-    public const string DefaultVersionEnvironmentVariable = "Agent__Version";
+    public static readonly string DefaultVersionEnvironmentVariable = ConfigKeys.ToEnvironmentVariable(ConfigKeys.Agent.Version);
 
     /// <summary>The namespace of the Deployments; unset, the pod's own namespace, or <c>default</c> outside a cluster.</summary>
     public string? Namespace { get; set; }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using AgentAspire.Contracts;
 using RolloutApi.Hosting;
 
 namespace RolloutApi.Rollouts;
@@ -6,7 +7,7 @@ namespace RolloutApi.Rollouts;
 /// <summary>Analysis settings (section <c>Analysis</c>).</summary>
 public sealed class AnalysisOptions
 {
-    public const string SectionName = ConfigKeys.AnalysisSection;
+    public const string SectionName = ConfigKeys.Analysis.Section;
 
     /// <summary>The provider an <c>analysis</c> step uses when it names none.</summary>
     [Required]
