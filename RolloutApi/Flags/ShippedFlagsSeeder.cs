@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Flags.Validation;
 using RolloutApi.Hosting;
@@ -35,7 +36,7 @@ public sealed partial class ShippedFlagsSeeder(
                 continue;
             }
 
-            var key = $"{ConfigKeys.AgentsSection}:{agent}:Flags";
+            var key = ConfigKeys.Agents.Flags(agent);
             try
             {
                 using var document = JsonDocument.Parse(settings.Flags);
