@@ -87,18 +87,9 @@ api_env+=($API_ENV)
 agent_env=($AGENT_ENV)
 flags_served() { http_ok -H "X-Api-Key: $VIEWER_KEY" "http://127.0.0.1:$API_PORT/api/agents/$AGENT/flags?track=stable" 2>/dev/null; }
 
-# The real RolloutApi when its Program.cs maps the flags feature; until then the same wiring plus AddFlagsFeature/MapFlagsApi.
 start rollout-api env "${api_env[@]}" dotnet "$OUT/rollout-api/RolloutApi.dll" --contentRoot "$OUT/rollout-api"
 wait_for "rollout-api" http_ok "http://127.0.0.1:$API_PORT/health"
-if flags_served; then
-  host="RolloutApi.dll"
-else
-  stop_all
-  start rollout-api env "${api_env[@]}" dotnet "$OUT/bench/FlagsBench.dll" rollout-api --contentRoot "$OUT/bench"
-  wait_for "rollout-api (FlagsBench host)" http_ok "http://127.0.0.1:$API_PORT/health"
-  wait_for "flag endpoints" flags_served
-  host="FlagsBench rollout-api (RolloutApi's wiring + AddFlagsFeature/MapFlagsApi; Program.cs does not map flags yet)"
-fi
+wait_for "flag endpoints" flags_served
 
 agents=()
 port=$AGENT_BASE_PORT
@@ -119,7 +110,6 @@ for track in stable canary; do
 done
 for url in "${agents[@]}"; do wait_for "agent $url" http_ok "$url/health"; done
 
-echo "bench: RolloutApi host: $host"
 echo "bench: $STABLE_INSTANCES stable + $CANARY_INSTANCES canary AgentWorker instances: ${agents[*]}; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 set +e
 timeout 600 dotnet "$OUT/bench/FlagsBench.dll" measure \

@@ -1,12 +1,5 @@
 namespace AgentWorker.Processing;
 
-/// <summary>Randomness behind fault injection, injected so that tests and demos can fix the sequence.</summary>
-public interface IRandomSource
-{
-    /// <summary>A number in [0, 1).</summary>
-    double NextDouble();
-}
-
 /// <summary>A thread-safe <see cref="Random"/>: seeded, the same sequence every run; unseeded, a different one.</summary>
 public sealed class SeededRandomSource(int? seed) : IRandomSource
 {
