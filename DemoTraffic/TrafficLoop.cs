@@ -108,13 +108,13 @@ internal sealed partial class TrafficLoop(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Demo traffic to {Target} at {Rate} request(s)/s")]
+        [LoggerMessage(EventId = 6000, Level = LogLevel.Information, Message = "Demo traffic to {Target} at {Rate} request(s)/s")]
         public static partial void Starting(ILogger logger, Uri target, double rate);
 
-        [LoggerMessage(2, LogLevel.Information, "Demo traffic: {Sent} sent, {Failed} not successful so far")]
+        [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Demo traffic: {Sent} sent, {Failed} not successful so far")]
         public static partial void Progress(ILogger logger, long sent, long failed);
 
-        [LoggerMessage(3, LogLevel.Debug, "Demo request failed: {Reason}")]
+        [LoggerMessage(EventId = 6002, Level = LogLevel.Debug, Message = "Demo request failed: {Reason}")]
         public static partial void SendFailed(ILogger logger, string reason);
     }
 }

@@ -179,10 +179,10 @@ public static partial class ItemsApi
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Queued a batch of {Count} items; {QueueSize} items wait.")]
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Queued a batch of {Count} items; {QueueSize} items wait.")]
         public static partial void BatchAccepted(ILogger logger, int count, int queueSize);
 
-        [LoggerMessage(2, LogLevel.Information, "Refused a batch of {Count} items: only {FreeSlots} slots are free.")]
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Refused a batch of {Count} items: only {FreeSlots} slots are free.")]
         public static partial void BatchRefused(ILogger logger, int count, int freeSlots);
     }
 }

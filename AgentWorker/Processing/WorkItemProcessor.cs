@@ -122,13 +122,13 @@ internal sealed partial class WorkItemProcessor(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Item {ItemId} failed ({Failure}): {Reason}")]
+        [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Item {ItemId} failed ({Failure}): {Reason}")]
         public static partial void ItemFailed(ILogger logger, string itemId, ProcessingFailure failure, string reason);
 
-        [LoggerMessage(2, LogLevel.Error, "Item {ItemId} failed unexpectedly.")]
+        [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Item {ItemId} failed unexpectedly.")]
         public static partial void ItemCrashed(ILogger logger, Exception exception, string itemId);
 
-        [LoggerMessage(3, LogLevel.Warning, "Flag {Flag} could not be evaluated; serving the default behaviour.")]
+        [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Flag {Flag} could not be evaluated; serving the default behaviour.")]
         public static partial void FlagEvaluationFailed(ILogger logger, Exception exception, string flag);
     }
 }

@@ -140,22 +140,22 @@ internal sealed partial class QueueWorkerService(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Starting {Workers} workers on a queue of {Capacity} items.")]
+        [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Starting {Workers} workers on a queue of {Capacity} items.")]
         public static partial void WorkersStarting(ILogger logger, int workers, int capacity);
 
-        [LoggerMessage(2, LogLevel.Information, "Draining {Queued} queued items (timeout {DrainTimeout}).")]
+        [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Draining {Queued} queued items (timeout {DrainTimeout}).")]
         public static partial void Draining(ILogger logger, int queued, TimeSpan drainTimeout);
 
-        [LoggerMessage(3, LogLevel.Information, "The queue drained; every accepted item finished.")]
+        [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "The queue drained; every accepted item finished.")]
         public static partial void Drained(ILogger logger);
 
-        [LoggerMessage(4, LogLevel.Warning, "The drain timed out after {DrainTimeout}; {Count} items did not finish: {ItemIds}.")]
+        [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "The drain timed out after {DrainTimeout}; {Count} items did not finish: {ItemIds}.")]
         public static partial void DrainTimedOut(ILogger logger, TimeSpan drainTimeout, int count, string itemIds);
 
-        [LoggerMessage(5, LogLevel.Error, "Worker {Worker} stopped unexpectedly.")]
+        [LoggerMessage(EventId = 1204, Level = LogLevel.Error, Message = "Worker {Worker} stopped unexpectedly.")]
         public static partial void WorkerCrashed(ILogger logger, Exception exception, int worker);
 
-        [LoggerMessage(6, LogLevel.Warning, "The workers did not stop before the host's shutdown timeout.")]
+        [LoggerMessage(EventId = 1205, Level = LogLevel.Warning, Message = "The workers did not stop before the host's shutdown timeout.")]
         public static partial void WorkersDidNotStop(ILogger logger);
     }
 }

@@ -117,6 +117,6 @@ public sealed class KubernetesPublishStep(IResourceBuilder<ParameterResource> im
 
 internal static partial class KubernetesPublishLog
 {
-    [LoggerMessage(Level = LogLevel.Information, Message = "Wrote {FileCount} Kubernetes manifest files to {OutputDirectory}; apply them with 'kubectl apply -k <directory>'.")]
+    [LoggerMessage(EventId = 8000, Level = LogLevel.Information, Message = "Wrote {FileCount} Kubernetes manifest files to {OutputDirectory}; apply them with 'kubectl apply -k <directory>'.")]
     public static partial void ManifestsWritten(ILogger logger, int fileCount, string outputDirectory);
 }

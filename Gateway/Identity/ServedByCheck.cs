@@ -144,7 +144,7 @@ public sealed partial class ServedByCheck
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning,
+        [LoggerMessage(EventId = 2200, Level = LogLevel.Warning, Message =
             "Routing does not reach the process it names: {Detail}. Further mismatches are counted (gateway_identity_mismatches_total, /gateway/stats) and logged again after {BurstGapSeconds} s without one.")]
         public static partial void MismatchBurst(ILogger logger, string detail, double burstGapSeconds);
     }

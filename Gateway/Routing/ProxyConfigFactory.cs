@@ -100,10 +100,13 @@ internal sealed partial class ProxyDestinations(
 
             provider.Update(ProxyConfigFactory.Routes(), ProxyConfigFactory.Clusters(wanted.Item1, wanted.Item2, options.Value));
             _applied = wanted;
-            LogDestinationsChanged(logger, snapshot.Revision, wanted.Item1, wanted.Item2);
+            Log.DestinationsChanged(logger, snapshot.Revision, wanted.Item1, wanted.Item2);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Routing revision {Revision} moved the tracks: stable → {Stable}, canary → {Canary}.")]
-    private static partial void LogDestinationsChanged(ILogger logger, long revision, string stable, string canary);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Routing revision {Revision} moved the tracks: stable → {Stable}, canary → {Canary}.")]
+        public static partial void DestinationsChanged(ILogger logger, long revision, string stable, string canary);
+    }
 }

@@ -94,14 +94,14 @@ internal sealed partial class RoutingState : IRoutingState
         if (route is null)
         {
             // Fail static: a table without this agent says nothing about where its traffic goes, so keep the routing.
-            LogAgentMissing(_logger, table.Revision, current.Agent);
+            Log.AgentMissing(_logger, table.Revision, current.Agent);
             return new RoutingSnapshot(current.Agent, table.Revision, current.Weight, current.Stable, current.Canary,
                 RoutingSource.RolloutApi, _timeProvider.GetUtcNow(), forcedCanary: current.ForcedCanary);
         }
 
         if (!Weights.IsValid(route.Weight))
         {
-            LogWeightClamped(_logger, table.Revision, route.Weight);
+            Log.WeightClamped(_logger, table.Revision, route.Weight);
         }
 
         return new RoutingSnapshot(
@@ -120,9 +120,12 @@ internal sealed partial class RoutingState : IRoutingState
         GatewayOptionsValidator.IsHttpUrl(incoming?.Destination) ? incoming!.Destination : current.Destination,
         string.IsNullOrWhiteSpace(incoming?.Version) ? current.Version : incoming.Version);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Routing table revision {Revision} has no route for agent '{Agent}'; keeping the current weights.")]
-    private static partial void LogAgentMissing(ILogger logger, long revision, string agent);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Routing table revision {Revision} has no route for agent '{Agent}'; keeping the current weights.")]
+        public static partial void AgentMissing(ILogger logger, long revision, string agent);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Routing table revision {Revision} has weight {Weight} outside 0..10000; clamped.")]
-    private static partial void LogWeightClamped(ILogger logger, long revision, int weight);
+        [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Routing table revision {Revision} has weight {Weight} outside 0..10000; clamped.")]
+        public static partial void WeightClamped(ILogger logger, long revision, int weight);
+    }
 }

@@ -116,7 +116,7 @@ internal sealed partial class RoutingReporter(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not report routing revision {Revision} to RolloutApi ({Reason}); retrying.")]
+    [LoggerMessage(EventId = 2150, Level = LogLevel.Debug, Message = "Could not report routing revision {Revision} to RolloutApi ({Reason}); retrying.")]
     private static partial void LogReportFailed(ILogger logger, long revision, string reason);
 }
 

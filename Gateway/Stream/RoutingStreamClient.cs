@@ -261,19 +261,19 @@ internal sealed partial class RoutingStreamClient(
         LogUnavailable(logger, streamUri, reason, current.Revision, current.Weight);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Applied routing revision {Revision}: canary weight {Weight} bp, stable {StableVersion}, canary {CanaryVersion}.")]
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Information, Message = "Applied routing revision {Revision}: canary weight {Weight} bp, stable {StableVersion}, canary {CanaryVersion}.")]
     private static partial void LogApplied(ILogger logger, long revision, int weight, string stableVersion, string canaryVersion);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Routing stream {Uri} unavailable ({Reason}); keeping routing revision {Revision} (canary weight {Weight} bp) until it returns. Retrying with backoff; logged once per outage.")]
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "Routing stream {Uri} unavailable ({Reason}); keeping routing revision {Revision} (canary weight {Weight} bp) until it returns. Retrying with backoff; logged once per outage.")]
     private static partial void LogUnavailable(ILogger logger, Uri uri, string reason, long revision, int weight);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No word from RolloutApi for longer than the lease ({Lease}): lease fallback {Fallback} (was revision {Revision}, canary weight {Weight} bp).")]
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "No word from RolloutApi for longer than the lease ({Lease}): lease fallback {Fallback} (was revision {Revision}, canary weight {Weight} bp).")]
     private static partial void LogLeaseExpired(ILogger logger, TimeSpan lease, LeaseFallback fallback, long revision, int weight);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "RolloutApi heard from again: lease renewed.")]
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "RolloutApi heard from again: lease renewed.")]
     private static partial void LogLeaseRenewed(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Routing stream {Uri} restored after {Outage}.")]
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Information, Message = "Routing stream {Uri} restored after {Outage}.")]
     private static partial void LogRestored(ILogger logger, Uri uri, TimeSpan outage);
 
     /// <summary>The stream went silent past <see cref="GatewayOptions.StreamIdleTimeout"/>.</summary>

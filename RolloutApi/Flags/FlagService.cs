@@ -229,16 +229,16 @@ public sealed partial class FlagService(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Kill switch on for {Agent}: {Flag} {Scope}, by {Actor}")]
+        [LoggerMessage(EventId = 3200, Level = LogLevel.Warning, Message = "Kill switch on for {Agent}: {Flag} {Scope}, by {Actor}")]
         public static partial void Killed(ILogger logger, string agent, string flag, string scope, string actor);
 
-        [LoggerMessage(2, LogLevel.Information, "Kill switch off for {Agent}: {Flag} {Scope}, by {Actor}")]
+        [LoggerMessage(EventId = 3201, Level = LogLevel.Information, Message = "Kill switch off for {Agent}: {Flag} {Scope}, by {Actor}")]
         public static partial void Restored(ILogger logger, string agent, string flag, string scope, string actor);
 
-        [LoggerMessage(3, LogLevel.Information, "Revision {Revision} of {Agent} ships {Count} flag(s), set by {Actor}")]
+        [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Revision {Revision} of {Agent} ships {Count} flag(s), set by {Actor}")]
         public static partial void RevisionFlagsSet(ILogger logger, string agent, int revision, int count, string actor);
 
-        [LoggerMessage(4, LogLevel.Information, "Agent-level flag definitions of {Agent} replaced ({Count} flag(s)) by {Actor}")]
+        [LoggerMessage(EventId = 3203, Level = LogLevel.Information, Message = "Agent-level flag definitions of {Agent} replaced ({Count} flag(s)) by {Actor}")]
         public static partial void DefinitionsSet(ILogger logger, string agent, int count, string actor);
     }
 }

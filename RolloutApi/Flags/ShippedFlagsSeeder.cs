@@ -95,7 +95,7 @@ public sealed partial class ShippedFlagsSeeder(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Agent {Agent} starts with the {Count} flag(s) it ships")]
+        [LoggerMessage(EventId = 3250, Level = LogLevel.Information, Message = "Agent {Agent} starts with the {Count} flag(s) it ships")]
         public static partial void Seeded(ILogger logger, string agent, int count);
     }
 }

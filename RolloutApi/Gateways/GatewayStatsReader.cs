@@ -154,7 +154,7 @@ public sealed partial class GatewayStatsReader(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Reading {Url} failed")]
+        [LoggerMessage(EventId = 3500, Level = LogLevel.Warning, Message = "Reading {Url} failed")]
         public static partial void ReplicaFailed(ILogger logger, Uri url, Exception exception);
     }
 }

@@ -32,7 +32,7 @@ public sealed partial class GatewayTrafficReader(GatewayStatsReader gateways, IO
         catch (InvalidOperationException exception)
         {
             // No replica found, one did not answer, or none serves this agent: the frame goes out without traffic, saying why.
-            LogNoTraffic(logger, agent, exception.Message);
+            Log.NoTraffic(logger, agent, exception.Message);
             return (null, exception.Message);
         }
 
@@ -63,6 +63,9 @@ public sealed partial class GatewayTrafficReader(GatewayStatsReader gateways, IO
             Percentile(0.99));
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "No gateway traffic for {Agent}: {Reason}")]
-    private static partial void LogNoTraffic(ILogger logger, string agent, string reason);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3600, Level = LogLevel.Debug, Message = "No gateway traffic for {Agent}: {Reason}")]
+        public static partial void NoTraffic(ILogger logger, string agent, string reason);
+    }
 }

@@ -82,13 +82,13 @@ public sealed partial class DatabaseInitializer(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Registered agent {Agent} with stable version {Version}")]
+        [LoggerMessage(EventId = 3300, Level = LogLevel.Information, Message = "Registered agent {Agent} with stable version {Version}")]
         public static partial void Registered(ILogger logger, string agent, string version);
 
-        [LoggerMessage(2, LogLevel.Information, "Agent {Agent} picked up changed configuration")]
+        [LoggerMessage(EventId = 3301, Level = LogLevel.Information, Message = "Agent {Agent} picked up changed configuration")]
         public static partial void Reconfigured(ILogger logger, string agent);
 
-        [LoggerMessage(3, LogLevel.Information, "Database {Path} ready: {Agents} agent(s), routing revision {Revision}")]
+        [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Database {Path} ready: {Agents} agent(s), routing revision {Revision}")]
         public static partial void Ready(ILogger logger, string path, int agents, long revision);
     }
 }

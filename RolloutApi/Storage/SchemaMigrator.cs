@@ -102,7 +102,7 @@ public sealed partial class SchemaMigrator(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Applied schema migration {Component} v{Version}: {Description}")]
+        [LoggerMessage(EventId = 3350, Level = LogLevel.Information, Message = "Applied schema migration {Component} v{Version}: {Description}")]
         public static partial void Applied(ILogger logger, string component, int version, string description);
     }
 }

@@ -105,13 +105,13 @@ public static partial class FaultsApi
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Fault for track {Track}: +{LatencyMs} ms, error rate {ErrorRate}")]
+        [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Fault for track {Track}: +{LatencyMs} ms, error rate {ErrorRate}")]
         public static partial void FaultSet(ILogger logger, string track, int latencyMs, double errorRate);
 
-        [LoggerMessage(2, LogLevel.Information, "Fault for track {Track} cleared")]
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Fault for track {Track} cleared")]
         public static partial void FaultCleared(ILogger logger, string track);
 
-        [LoggerMessage(3, LogLevel.Information, "Every fault cleared")]
+        [LoggerMessage(EventId = 5002, Level = LogLevel.Information, Message = "Every fault cleared")]
         public static partial void FaultsCleared(ILogger logger);
     }
 }

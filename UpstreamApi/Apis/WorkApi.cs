@@ -53,7 +53,7 @@ public static partial class WorkApi
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "Simulated a failure for track {Track} (error rate {ErrorRate})")]
+        [LoggerMessage(EventId = 5100, Level = LogLevel.Debug, Message = "Simulated a failure for track {Track} (error rate {ErrorRate})")]
         public static partial void SimulatedFailure(ILogger logger, string track, double errorRate);
     }
 }

@@ -429,31 +429,31 @@ internal sealed partial class KubernetesTrackDriver(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Patched deployment {Namespace}/{Deployment}: {Agent} revision {Revision}, image tag {ImageTag}, generation {Generation}")]
+        [LoggerMessage(EventId = 3400, Level = LogLevel.Information, Message = "Patched deployment {Namespace}/{Deployment}: {Agent} revision {Revision}, image tag {ImageTag}, generation {Generation}")]
         public static partial void Patched(ILogger logger, string @namespace, string deployment, string agent, int revision, string imageTag, long generation);
 
-        [LoggerMessage(2, LogLevel.Debug, "Waiting for deployment {Namespace}/{Deployment}: {Reason}")]
+        [LoggerMessage(EventId = 3401, Level = LogLevel.Debug, Message = "Waiting for deployment {Namespace}/{Deployment}: {Reason}")]
         public static partial void Waiting(ILogger logger, string @namespace, string deployment, string reason);
 
-        [LoggerMessage(3, LogLevel.Information, "Deployment {Namespace}/{Deployment} is available: {Reason}")]
+        [LoggerMessage(EventId = 3402, Level = LogLevel.Information, Message = "Deployment {Namespace}/{Deployment} is available: {Reason}")]
         public static partial void Available(ILogger logger, string @namespace, string deployment, string reason);
 
-        [LoggerMessage(4, LogLevel.Information, "Scaled deployment {Namespace}/{Deployment} to {Replicas} replicas")]
+        [LoggerMessage(EventId = 3403, Level = LogLevel.Information, Message = "Scaled deployment {Namespace}/{Deployment} to {Replicas} replicas")]
         public static partial void Scaled(ILogger logger, string @namespace, string deployment, int replicas);
 
-        [LoggerMessage(5, LogLevel.Warning, "Conflict patching {Namespace}/{Deployment} (attempt {Attempt} of {Attempts}); retrying")]
+        [LoggerMessage(EventId = 3404, Level = LogLevel.Warning, Message = "Conflict patching {Namespace}/{Deployment} (attempt {Attempt} of {Attempts}); retrying")]
         public static partial void Conflict(ILogger logger, string @namespace, string deployment, int attempt, int attempts);
 
-        [LoggerMessage(6, LogLevel.Information, "Deployment {Namespace}/{Deployment} is at 0 replicas; the deploy patch scales it to {Replicas} so the revision is actually running when the deploy returns")]
+        [LoggerMessage(EventId = 3405, Level = LogLevel.Information, Message = "Deployment {Namespace}/{Deployment} is at 0 replicas; the deploy patch scales it to {Replicas} so the revision is actually running when the deploy returns")]
         public static partial void ScalingUpIdle(ILogger logger, string @namespace, string deployment, int replicas);
 
-        [LoggerMessage(7, LogLevel.Debug, "Watch of {Namespace}/{Deployment} ended: {Reason}; reading it again")]
+        [LoggerMessage(EventId = 3406, Level = LogLevel.Debug, Message = "Watch of {Namespace}/{Deployment} ended: {Reason}; reading it again")]
         public static partial void WatchEnded(ILogger logger, string @namespace, string deployment, string reason);
 
-        [LoggerMessage(8, LogLevel.Information, "Replica ratio for {Namespace}/{Agent} at weight {Weight}: stable {Stable}, canary {Canary} (canary now {CanaryNow})")]
+        [LoggerMessage(EventId = 3407, Level = LogLevel.Information, Message = "Replica ratio for {Namespace}/{Agent} at weight {Weight}: stable {Stable}, canary {Canary} (canary now {CanaryNow})")]
         public static partial void ApplyingRatio(ILogger logger, string @namespace, string agent, int weight, int stable, int canary, int canaryNow);
 
-        [LoggerMessage(9, LogLevel.Debug, "Deployment {Namespace}/{Deployment} keeps {Current} replicas (asked {Requested}): in replica-ratio mode the weight sizes the canary")]
+        [LoggerMessage(EventId = 3408, Level = LogLevel.Debug, Message = "Deployment {Namespace}/{Deployment} keeps {Current} replicas (asked {Requested}): in replica-ratio mode the weight sizes the canary")]
         public static partial void ScaleKeptByRatio(ILogger logger, string @namespace, string deployment, int current, int requested);
     }
 }

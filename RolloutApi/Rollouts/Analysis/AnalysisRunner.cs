@@ -103,10 +103,10 @@ public sealed partial class AnalysisRunner(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Analysis of {Agent} rollout {RolloutId}, run {RunId} measurement {Number}: {Verdict} ({Summary})")]
+        [LoggerMessage(EventId = 3100, Level = LogLevel.Information, Message = "Analysis of {Agent} rollout {RolloutId}, run {RunId} measurement {Number}: {Verdict} ({Summary})")]
         public static partial void Measured(ILogger logger, string agent, long rolloutId, long runId, int number, AnalysisVerdict verdict, string summary);
 
-        [LoggerMessage(2, LogLevel.Warning, "Metric source {Source} could not measure {Metric} for {Agent}")]
+        [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Metric source {Source} could not measure {Metric} for {Agent}")]
         public static partial void SourceFailed(ILogger logger, string source, string metric, string agent, Exception exception);
     }
 }

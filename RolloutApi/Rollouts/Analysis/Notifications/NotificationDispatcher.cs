@@ -149,10 +149,10 @@ internal sealed partial class NotificationDispatcher(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Notification pass failed; trying again")]
+        [LoggerMessage(EventId = 3150, Level = LogLevel.Error, Message = "Notification pass failed; trying again")]
         public static partial void PassFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(2, LogLevel.Warning, "Notification {OutboxId} to webhook {Webhook} failed (attempt {Attempt}): {Error}")]
+        [LoggerMessage(EventId = 3151, Level = LogLevel.Warning, Message = "Notification {OutboxId} to webhook {Webhook} failed (attempt {Attempt}): {Error}")]
         public static partial void DeliveryFailed(ILogger logger, string webhook, long outboxId, int attempt, string error);
     }
 }
