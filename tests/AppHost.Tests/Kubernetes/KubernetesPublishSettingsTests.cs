@@ -46,6 +46,7 @@ public sealed class KubernetesPublishSettingsTests : IDisposable
         var claim = manifests.Single<V1PersistentVolumeClaim>(DataClaimName(ResourceNames.RolloutApi));
         Assert.Equal("fast-ssd", claim.Spec.StorageClassName);
         Assert.Equal(new ResourceQuantity("5Gi"), claim.Spec.Resources.Requests["storage"]);
+        GoldenManifests.AssertMatches("settings", _outputDirectory);
     }
 
     [Theory]

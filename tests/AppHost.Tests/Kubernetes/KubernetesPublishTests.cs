@@ -71,6 +71,9 @@ public sealed class KubernetesPublishTests(DefaultPublishFixture fixture) : ICla
     }
 
     [Fact]
+    public void TheOutputIsByteForByteTheStoredOne() => GoldenManifests.AssertMatches("default", fixture.OutputDirectory);
+
+    [Fact]
     public void ManifestsAreWellFormedAndEveryReferenceResolves() => Manifests.AssertWellFormed(DefaultNamespace);
 
     [Fact]
