@@ -1,5 +1,12 @@
 using AgentAspire.Contracts;
 using AppHost;
+using AppHost.Agents;
+using AppHost.ControlPlane;
+using AppHost.Dashboard;
+using AppHost.DemoTraffic;
+using AppHost.Gateway;
+using AppHost.Model;
+using AppHost.Upstream;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -10,8 +17,8 @@ var operatorKey = builder.AddApiKeyParameter(ParameterNames.OperatorApiKey);
 var viewerKey = builder.AddApiKeyParameter(ParameterNames.ViewerApiKey);
 
 var rolloutApi = builder.AddProject<Projects.RolloutApi>(ResourceNames.RolloutApi)
+    .WithRole(ResourceRole.ControlPlane)
     .WithApiKeys(operatorKey, viewerKey)
-    .WithAgentSeed(ResourceNames.DefaultAgent, stableVersion, canaryVersion)
     .WithShippedFlags(ResourceNames.DefaultAgent)
     .WithDatabasePath(builder.Configuration[ConfigurationKeys.DatabasePath])
     .WithHttpHealthCheck(HealthPaths.Health)
@@ -22,10 +29,10 @@ var rolloutApi = builder.AddProject<Projects.RolloutApi>(ResourceNames.RolloutAp
 var upstream = builder.ExecutionContext.IsRunMode ? builder.AddUpstreamSimulator() : null;
 
 var stable = builder.AddAgentTrack(ResourceNames.AgentStable, Tracks.Stable, stableVersion, rolloutApi, viewerKey)
-    .WithRolloutCommands(Tracks.Stable, rolloutApi, operatorKey);
+    .WithRolloutCommands(rolloutApi, operatorKey);
 
 var canary = builder.AddAgentTrack(ResourceNames.AgentCanary, Tracks.Canary, canaryVersion, rolloutApi, viewerKey)
-    .WithRolloutCommands(Tracks.Canary, rolloutApi, operatorKey);
+    .WithRolloutCommands(rolloutApi, operatorKey);
 
 if (upstream is not null)
 {
@@ -33,13 +40,15 @@ if (upstream is not null)
     canary.WithUpstream(upstream);
 }
 
+// RolloutApi learns where each track runs and its version label from the track resources themselves.
+rolloutApi.WithAgentSeed(stable.Resource, canary.Resource);
+
 var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
-    .WithReference(stable).WithReference(canary).WithReference(rolloutApi)
-    .WithConfig(ConfigKeys.Gateway.Agent, ResourceNames.DefaultAgent)
+    .WithRole(ResourceRole.Gateway)
+    .WithAgentTracks(stable, canary)
+    .WithReference(rolloutApi)
     .WithConfig(ConfigKeys.Gateway.ApiKey, viewerKey)
-    .WithConfig(ConfigKeys.Gateway.StableVersion, stableVersion)
-    .WithConfig(ConfigKeys.Gateway.CanaryVersion, canaryVersion)
-    .WaitFor(stable).WaitFor(canary).WaitFor(rolloutApi)
+    .WaitFor(rolloutApi)
     .WithHttpHealthCheck(HealthPaths.Health)
     .WithExternalHttpEndpoints();
 

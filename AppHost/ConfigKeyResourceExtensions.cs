@@ -15,4 +15,8 @@ internal static class ConfigKeyResourceExtensions
     public static IResourceBuilder<T> WithConfig<T>(this IResourceBuilder<T> builder, string key, IResourceBuilder<ParameterResource> parameter)
         where T : IResourceWithEnvironment =>
         builder.WithEnvironment(ConfigKeys.ToEnvironmentVariable(key), parameter);
+
+    public static IResourceBuilder<T> WithConfig<T>(this IResourceBuilder<T> builder, string key, ReferenceExpression value)
+        where T : IResourceWithEnvironment =>
+        builder.WithEnvironment(ConfigKeys.ToEnvironmentVariable(key), value);
 }

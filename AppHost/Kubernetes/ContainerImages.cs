@@ -49,10 +49,3 @@ public sealed partial record ContainerImages(string Registry, string Tag)
     [GeneratedRegex("^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")]
     private static partial Regex RegistryPattern();
 }
-
-/// <summary>The AppHost parameters the Kubernetes publisher adds.</summary>
-public static class KubernetesParameterNames
-{
-    public const string ImageRegistry = "image-registry";
-    public const string ImageTag = "image-tag";
-}

@@ -1,4 +1,5 @@
 using System.Reflection;
+using AppHost.Kubernetes.Manifests;
 using Aspire.Hosting.Pipelines;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
@@ -13,7 +14,7 @@ namespace AppHost.Kubernetes;
 /// The pipeline step that writes the Kubernetes manifests to the pipeline's output path. Everything is checked and
 /// rendered in memory first, so a refused publish (a <c>latest</c> tag, a bad option) writes no file at all.
 /// </summary>
-public sealed class KubernetesPublishStep(IResourceBuilder<ParameterResource> imageRegistry, IResourceBuilder<ParameterResource> imageTag)
+public sealed partial class KubernetesPublishStep(IResourceBuilder<ParameterResource> imageRegistry, IResourceBuilder<ParameterResource> imageTag)
 {
     public const string Name = "publish-kubernetes";
 
@@ -29,7 +30,7 @@ public sealed class KubernetesPublishStep(IResourceBuilder<ParameterResource> im
                 await File.WriteAllTextAsync(Path.Combine(outputDirectory, fileName), content, context.CancellationToken);
             }
 
-            KubernetesPublishLog.ManifestsWritten(context.Logger, files.Count, outputDirectory);
+            Log.ManifestsWritten(context.Logger, files.Count, outputDirectory);
             context.Summary.Add("Kubernetes manifests", outputDirectory);
         }
         catch (KubernetesPublishException ex)
@@ -113,10 +114,10 @@ public sealed class KubernetesPublishStep(IResourceBuilder<ParameterResource> im
             Environment.ExitCode = 1;
         }
     }
-}
 
-internal static partial class KubernetesPublishLog
-{
-    [LoggerMessage(EventId = 8000, Level = LogLevel.Information, Message = "Wrote {FileCount} Kubernetes manifest files to {OutputDirectory}; apply them with 'kubectl apply -k <directory>'.")]
-    public static partial void ManifestsWritten(ILogger logger, int fileCount, string outputDirectory);
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 8000, Level = LogLevel.Information, Message = "Wrote {FileCount} Kubernetes manifest files to {OutputDirectory}; apply them with 'kubectl apply -k <directory>'.")]
+        public static partial void ManifestsWritten(ILogger logger, int fileCount, string outputDirectory);
+    }
 }

@@ -34,7 +34,7 @@ public sealed class FirstHourFixture : IAsyncLifetime
     {
         using var cts = new CancellationTokenSource(StartDeadline);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{FirstHourResourceExtensions.DemoTrafficKey}=true"],
+            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{ConfigurationKeys.DemoTraffic}=true"],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
         // No retries and no cookie jar: the tests assert on exactly what the app answered.

@@ -1,10 +1,16 @@
 using AgentAspire.Contracts;
 using AppHost.Kubernetes;
+using AppHost.Kubernetes.AppModel;
+using AppHost.Kubernetes.Manifests;
+using AppHost.Model;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using static AppHost.Kubernetes.KubernetesManifestBuilder;
+using static AppHost.Kubernetes.Manifests.ConfigurationManifests;
+using static AppHost.Kubernetes.Manifests.DeploymentManifests;
+using static AppHost.Kubernetes.Manifests.KubernetesManifestBuilder;
+using static AppHost.Kubernetes.Manifests.StorageManifests;
 
 namespace AppHost.Tests.Kubernetes;
 
@@ -15,7 +21,8 @@ namespace AppHost.Tests.Kubernetes;
 public sealed class KubernetesManifestBuilderTests : IDisposable
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private static readonly ContainerImages Images = new("registry.test/team", "2.0.0");
+    private const string ImagesTag = "2.0.0";
+    private static readonly ContainerImages Images = new("registry.test/team", ImagesTag);
 
     private readonly DirectoryInfo _projects = Directory.CreateTempSubdirectory("agentaspire-k8s-projects-");
 
@@ -85,11 +92,11 @@ public sealed class KubernetesManifestBuilderTests : IDisposable
     }
 
     [Fact]
-    public async Task RolloutApiRunsOneReplicaWhateverTheModelSaysWhileOtherServicesKeepTheirReplicas()
+    public async Task TheControlPlaneRunsOneReplicaWhateverTheModelSaysWhileOtherServicesKeepTheirReplicas()
     {
         var manifest = await BuildAsync(builder =>
         {
-            builder.AddProject(ResourceNames.RolloutApi, Project("RolloutApi")).WithHttpEndpoint().WithReplicas(3);
+            builder.AddProject(ResourceNames.RolloutApi, Project("RolloutApi")).WithHttpEndpoint().WithReplicas(3).WithRole(ResourceRole.ControlPlane);
             builder.AddProject("api", Project("Api")).WithHttpEndpoint().WithReplicas(3);
         });
 
@@ -99,8 +106,35 @@ public sealed class KubernetesManifestBuilderTests : IDisposable
         Assert.Empty(manifest.Objects.OfType<V1PodDisruptionBudget>());
     }
 
+    /// <summary>The publisher acts on the role, never on the name: renamed, the control plane keeps its volume and RBAC.</summary>
     [Fact]
-    public async Task AgentTracksAreRecognisedByTheirIdentitySoASecondAgentIsPublishedTheSameWay()
+    public async Task TheControlPlaneIsKnownByItsRoleNotByItsName()
+    {
+        var manifest = await BuildAsync(builder =>
+        {
+            builder.AddProject("rollouts", Project("RolloutApi")).WithHttpEndpoint().WithRole(ResourceRole.ControlPlane);
+            builder.AddProject(ResourceNames.RolloutApi, Project("Impostor")).WithHttpEndpoint().WithReplicas(2);
+            builder.AddProject("edge", Project("Gateway")).WithHttpEndpoint().WithRole(ResourceRole.Gateway);
+        });
+
+        var controlPlane = Single<V1Deployment>(manifest, "rollouts");
+        Assert.Equal((1, "Recreate", "rollouts"), (controlPlane.Spec.Replicas, controlPlane.Spec.Strategy.Type, controlPlane.Spec.Template.Spec.ServiceAccountName));
+        Assert.Equal("control-plane", controlPlane.Metadata.Labels[Labels.Component]);
+        Assert.Equal("rollouts", Assert.Single(manifest.Objects.OfType<V1Role>()).Metadata.Name);
+        Assert.Equal(DataClaimName("rollouts"), Assert.Single(manifest.Objects.OfType<V1PersistentVolumeClaim>()).Metadata.Name);
+        Assert.Equal("kubernetes", Single<V1ConfigMap>(manifest, ConfigMapName("rollouts")).Data[EnvironmentNames.TrackDriver]);
+
+        var impostor = Single<V1Deployment>(manifest, ResourceNames.RolloutApi);
+        Assert.Equal((2, "RollingUpdate"), (impostor.Spec.Replicas, impostor.Spec.Strategy.Type));
+        Assert.False(impostor.Spec.Template.Spec.AutomountServiceAccountToken);
+        Assert.DoesNotContain(EnvironmentNames.TrackDriver, Single<V1ConfigMap>(manifest, ConfigMapName(ResourceNames.RolloutApi)).Data.Keys);
+
+        Assert.Equal("false", Single<V1ConfigMap>(manifest, ConfigMapName("edge")).Data[EnvironmentNames.GatewayForcedTrackAnonymous]);
+        Assert.DoesNotContain(EnvironmentNames.GatewayForcedTrackAnonymous, Single<V1ConfigMap>(manifest, ConfigMapName(ResourceNames.RolloutApi)).Data.Keys);
+    }
+
+    [Fact]
+    public async Task AgentTracksAreRecognisedByTheirAnnotationSoASecondAgentIsPublishedTheSameWay()
     {
         var options = new KubernetesPublishOptions { AgentReplicas = 4, StableReplicaRatio = 3, CanaryReplicaRatio = 1 };
         var manifest = await BuildAsync(
@@ -109,9 +143,7 @@ public sealed class KubernetesManifestBuilderTests : IDisposable
                 foreach (var track in new[] { Tracks.Stable, Tracks.Canary })
                 {
                     builder.AddProject($"summarizer-{track}", Project("Summarizer")).WithHttpEndpoint()
-                        .WithEnvironment(AgentSettings.Name, "summarizer")
-                        .WithEnvironment(AgentSettings.Track, track)
-                        .WithEnvironment(AgentSettings.Version, track == Tracks.Stable ? "3.0.0" : "3.1.0");
+                        .WithAgentTrack("summarizer", track, track == Tracks.Stable ? "3.0.0" : "3.1.0");
                 }
             },
             options: options);
@@ -124,6 +156,75 @@ public sealed class KubernetesManifestBuilderTests : IDisposable
         Assert.Equal(Tracks.Canary, canary.Metadata.Labels[Labels.Track]);
         Assert.Equal("registry.test/team/summarizer:2.0.0", Assert.Single(canary.Spec.Template.Spec.Containers).Image);
         Assert.Equal(2, manifest.Objects.OfType<V1PodDisruptionBudget>().Count());
+    }
+
+    /// <summary>
+    /// No environment string is parsed: a track whose process reads its identity under other names is still a track
+    /// (labels, ratio replicas, budget, version beside the image), and a service that merely sets <c>Agent__Track</c> is not.
+    /// </summary>
+    [Fact]
+    public async Task ATrackIsWhatTheAnnotationSaysWhateverItsEnvironmentVariablesAreNamed()
+    {
+        var manifest = await BuildAsync(builder =>
+        {
+            builder.AddProject("scorer-canary", Project("Scorer")).WithHttpEndpoint()
+                .WithAnnotation(new AgentTrackAnnotation("scorer", Tracks.Canary, ReferenceExpression.Create($"7.2.0"), Project("Scorer"), versionKey: "Scorer:Release"))
+                .WithEnvironment("Scorer__Lane", "the-new-one");
+            builder.AddProject("lookalike", Project("Lookalike")).WithHttpEndpoint().WithReplicas(2)
+                .WithEnvironment(AgentVariables.Name, "scorer")
+                .WithEnvironment(AgentVariables.Track, Tracks.Canary)
+                .WithEnvironment(AgentVariables.Version, "9.9.9");
+        });
+
+        var track = Single<V1Deployment>(manifest, "scorer-canary");
+        Assert.Equal(1, track.Spec.Replicas);
+        Assert.Equal(("scorer", Tracks.Canary, "7.2.0", "agent"), (track.Metadata.Labels[Labels.Name], track.Metadata.Labels[Labels.Track], track.Metadata.Labels[Labels.Version], track.Metadata.Labels[Labels.Component]));
+        Assert.Equal("7.2.0", Assert.Single(Assert.Single(track.Spec.Template.Spec.Containers).Env, e => e.Name == "Scorer__Release").Value);
+        Single<V1PodDisruptionBudget>(manifest, "scorer-canary");
+
+        var lookalike = Single<V1Deployment>(manifest, "lookalike");
+        Assert.Equal(2, lookalike.Spec.Replicas);
+        Assert.False(lookalike.Metadata.Labels.ContainsKey(Labels.Track));
+        Assert.Equal(ImagesTag, lookalike.Metadata.Labels[Labels.Version]);
+        Assert.Null(Assert.Single(lookalike.Spec.Template.Spec.Containers).Env);
+        Assert.Equal("9.9.9", Single<V1ConfigMap>(manifest, ConfigMapName("lookalike")).Data[AgentVariables.Version]);
+        Assert.DoesNotContain(manifest.Objects.OfType<V1PodDisruptionBudget>(), b => b.Metadata.Name == "lookalike");
+    }
+
+    /// <summary>
+    /// A track need not be a project (issue 9 runs tracks as <c>dotnet &lt;store&gt;/&lt;hash&gt;/AgentWorker.dll</c>): an
+    /// executable carrying the annotation publishes as the track's Deployment, its image named after the annotation's project.
+    /// </summary>
+    [Fact]
+    public async Task AnExecutableTrackPublishesAsADeploymentOfItsProjectsImage()
+    {
+        var manifest = await BuildAsync(builder =>
+        {
+            builder.AddExecutable("summarizer-canary", "dotnet", _projects.FullName, "store/3f9a/Summarizer.dll")
+                .WithHttpEndpoint(env: "PORT")
+                .WithAgentTrack("summarizer", Tracks.Canary, "3.1.0", projectPath: Project("Summarizer"));
+            builder.AddExecutable("tool", "dotnet", _projects.FullName, "tool.dll").WithHttpEndpoint(env: "PORT");
+        });
+
+        var canary = Single<V1Deployment>(manifest, "summarizer-canary");
+        var container = Assert.Single(canary.Spec.Template.Spec.Containers);
+        Assert.Equal("registry.test/team/summarizer:2.0.0", container.Image);
+        Assert.Equal("3.1.0", Assert.Single(container.Env, e => e.Name == AgentVariables.Version).Value);
+        Assert.Equal(Tracks.Canary, Single<V1ConfigMap>(manifest, ConfigMapName("summarizer-canary")).Data[AgentVariables.Track]);
+        Single<V1Service>(manifest, "summarizer-canary");
+        // Only tracks are taken from executables: any other executable has no image to publish.
+        Assert.DoesNotContain(manifest.Objects.OfType<V1Deployment>(), d => d.Metadata.Name == "tool");
+    }
+
+    [Fact]
+    public void AnExecutableTrackMustNameTheProjectItsBuildsComeFrom()
+    {
+        var builder = CreateBuilder([]);
+        var executable = builder.AddExecutable("summarizer-canary", "dotnet", _projects.FullName);
+
+        var error = Assert.Throws<ArgumentException>(() => executable.WithAgentTrack("summarizer", Tracks.Canary, "3.1.0"));
+
+        Assert.Contains("projectPath", error.Message);
     }
 
     [Fact]

@@ -1,7 +1,11 @@
 using AgentAspire.Contracts;
 using AppHost.Kubernetes;
+using AppHost.Kubernetes.Manifests;
 using k8s.Models;
-using static AppHost.Kubernetes.KubernetesManifestBuilder;
+using static AppHost.Kubernetes.Manifests.ConfigurationManifests;
+using static AppHost.Kubernetes.Manifests.DeploymentManifests;
+using static AppHost.Kubernetes.Manifests.KubernetesManifestBuilder;
+using static AppHost.Kubernetes.Manifests.StorageManifests;
 
 namespace AppHost.Tests.Kubernetes;
 

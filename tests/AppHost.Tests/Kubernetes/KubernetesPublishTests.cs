@@ -1,8 +1,12 @@
 using System.Text.Json;
 using AgentAspire.Contracts;
 using AppHost.Kubernetes;
+using AppHost.Kubernetes.Manifests;
 using k8s.Models;
-using static AppHost.Kubernetes.KubernetesManifestBuilder;
+using static AppHost.Kubernetes.Manifests.ConfigurationManifests;
+using static AppHost.Kubernetes.Manifests.DeploymentManifests;
+using static AppHost.Kubernetes.Manifests.KubernetesManifestBuilder;
+using static AppHost.Kubernetes.Manifests.StorageManifests;
 
 namespace AppHost.Tests.Kubernetes;
 
@@ -251,8 +255,8 @@ public sealed class KubernetesPublishTests(DefaultPublishFixture fixture) : ICla
             Assert.Equal(labels, deployment.Metadata.Labels);
 
             // The version label travels with the image in the Deployment, where the track driver patches it.
-            Assert.Equal(version, Assert.Single(Manifests.ContainerOf(deployment.Metadata.Name).Env, e => e.Name == AgentSettings.Version).Value);
-            Assert.Equal(track, Manifests.Single<V1ConfigMap>(ConfigMapName(deployment.Metadata.Name)).Data[AgentSettings.Track]);
+            Assert.Equal(version, Assert.Single(Manifests.ContainerOf(deployment.Metadata.Name).Env, e => e.Name == AgentVariables.Version).Value);
+            Assert.Equal(track, Manifests.Single<V1ConfigMap>(ConfigMapName(deployment.Metadata.Name)).Data[AgentVariables.Track]);
 
             var budget = Manifests.Single<V1PodDisruptionBudget>(deployment.Metadata.Name);
             Assert.True(PublishedManifests.Selects(budget.Spec.Selector.MatchLabels, deployment));

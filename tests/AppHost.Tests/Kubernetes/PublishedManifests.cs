@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using AppHost.Kubernetes;
+using AppHost.Kubernetes.Manifests;
 using k8s;
 using k8s.Models;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using AgentAspire.Contracts;
+using AppHost.Dashboard;
 
 namespace AppHost.Tests.WholeApp;
 

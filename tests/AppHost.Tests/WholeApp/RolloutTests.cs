@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentAspire.Contracts;
+using AppHost.Dashboard;
 
 namespace AppHost.Tests.WholeApp;
 

@@ -1,8 +1,7 @@
-using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
 
-namespace AppHost.Kubernetes;
+namespace AppHost.Kubernetes.Manifests;
 
 /// <summary>
 /// The objects a publish produces, each with the file it goes to, and the <c>kustomization.yaml</c> that lists
@@ -47,23 +46,4 @@ public sealed class KubernetesManifest(string @namespace)
     }
 
     private static string WithFinalNewline(string text) => text.EndsWith('\n') ? text : text + "\n";
-}
-
-/// <summary>One object and the file it is written to.</summary>
-public sealed record ManifestFile(string FileName, IKubernetesObject Object);
-
-/// <summary>The few fields of kustomize's <c>Kustomization</c> the publisher writes.</summary>
-public sealed class Kustomization : IKubernetesObject
-{
-    [JsonPropertyName("apiVersion")]
-    public string ApiVersion { get; set; } = "kustomize.config.k8s.io/v1beta1";
-
-    [JsonPropertyName("kind")]
-    public string Kind { get; set; } = "Kustomization";
-
-    [JsonPropertyName("namespace")]
-    public string? Namespace { get; set; }
-
-    [JsonPropertyName("resources")]
-    public IList<string> Resources { get; set; } = [];
 }

@@ -1,19 +1,15 @@
 using System.Net.Http.Headers;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using AgentAspire.Contracts;
+using AppHost.Model;
 
-namespace AppHost;
+namespace AppHost.Upstream;
 
 /// <summary>
-/// What makes a fresh local run a living system: the upstream-API simulator the agents call (with dashboard commands
-/// that make one track's calls slow or failing), the flags the reference agent ships, and the opt-in demo traffic.
+/// The upstream-API simulator the reference agent calls locally, with dashboard commands that make one track's calls
+/// slow or failing (local runs only: on a cluster the agent calls its real upstream, if any).
 /// </summary>
-public static class FirstHourResourceExtensions
+public static class UpstreamSimulatorBuilderExtensions
 {
-    /// <summary>Set to true (<c>--AgentAspire:DemoTraffic=true</c>) to add the demo client that keeps the charts moving.</summary>
-    public const string DemoTrafficKey = "AgentAspire:DemoTraffic";
-
     /// <summary>The path agents post each item to, on the simulator.</summary>
     public const string UpstreamWorkPath = "/api/work";
 
@@ -24,9 +20,10 @@ public static class FirstHourResourceExtensions
     public const string FailCanaryCommand = "upstream-fail-canary";
     public const string ResetFaultsCommand = "upstream-reset-faults";
 
-    /// <summary>The upstream-API simulator (local runs only: on a cluster the agent calls its real upstream, if any).</summary>
+    /// <summary>The simulator, with its fault buttons in the dashboard.</summary>
     public static IResourceBuilder<ProjectResource> AddUpstreamSimulator(this IDistributedApplicationBuilder builder) =>
         builder.AddProject<Projects.UpstreamApi>(ResourceNames.UpstreamApi)
+            .WithRole(ResourceRole.UpstreamSimulator)
             .WithHttpHealthCheck(HealthPaths.Health)
             .WithUrlForEndpoint("http", url => url.Url = UpstreamFaultsPath)
             .WithFaultCommand(SlowCanaryCommand, "Canary upstream: +1 s latency", HttpMethod.Put, Tracks.Canary,
@@ -40,36 +37,7 @@ public static class FirstHourResourceExtensions
         this IResourceBuilder<ProjectResource> agentTrack, IResourceBuilder<ProjectResource> upstream) =>
         agentTrack
             .WithReference(upstream)
-            .WithConfig(ConfigKeys.Worker.UpstreamUrl, $"http://{ResourceNames.UpstreamApi}{UpstreamWorkPath}");
-
-    /// <summary>
-    /// Hands RolloutApi the flags the reference agent ships (the <c>feature_management</c> section of AgentWorker's
-    /// appsettings.json), so that the agent starts with its flags defined and every kill switch has a flag to act on.
-    /// </summary>
-    public static IResourceBuilder<ProjectResource> WithShippedFlags(this IResourceBuilder<ProjectResource> rolloutApi, string agent)
-    {
-        var projectDirectory = Path.GetDirectoryName(new Projects.AgentWorker().ProjectPath)!;
-        var settings = JsonNode.Parse(
-            File.ReadAllText(Path.Combine(projectDirectory, "appsettings.json")),
-            documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-        var flags = settings?["feature_management"]
-            ?? throw new InvalidOperationException("AgentWorker/appsettings.json has no feature_management section: the agent ships no flags.");
-        return rolloutApi.WithConfig(ConfigKeys.Agents.Flags(agent), flags.ToJsonString());
-    }
-
-    /// <summary>The demo client, when <see cref="DemoTrafficKey"/> is true: work items through the gateway, about 5 a second.</summary>
-    public static void AddDemoTrafficIfEnabled(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> gateway)
-    {
-        if (!builder.ExecutionContext.IsRunMode || !bool.TryParse(builder.Configuration[DemoTrafficKey], out var enabled) || !enabled)
-        {
-            return;
-        }
-
-        builder.AddProject<Projects.DemoTraffic>(ResourceNames.DemoTraffic)
-            .WithReference(gateway)
-            .WaitFor(gateway)
-            .WithHttpHealthCheck(HealthPaths.Health);
-    }
+            .WithConfig(ConfigKeys.Worker.UpstreamUrl, $"http://{upstream.Resource.Name}{UpstreamWorkPath}");
 
     private static IResourceBuilder<ProjectResource> WithFaultCommand(
         this IResourceBuilder<ProjectResource> upstream, string name, string displayName, HttpMethod method, string? track, string? body, string icon) =>

@@ -1,10 +1,11 @@
 using System.Net.Http.Headers;
 using AgentAspire.Contracts;
+using AppHost.Model;
 
-namespace AppHost;
+namespace AppHost.Dashboard;
 
 /// <summary>
-/// Buttons on the agent resources in the Aspire dashboard that drive the agent's rollout through RolloutApi's
+/// Buttons on the agent track resources in the Aspire dashboard that drive the agent's rollout through RolloutApi's
 /// HTTP API, authenticated with the operator key; the API stays the one writer of rollout state.
 /// </summary>
 public static class DashboardCommands
@@ -14,13 +15,18 @@ public static class DashboardCommands
     public const string Undo = "rollout-undo";
     public const string KillSwitch = "flags-kill-switch";
 
-    public static IResourceBuilder<ProjectResource> WithRolloutCommands(
-        this IResourceBuilder<ProjectResource> agentTrack,
-        string track,
+    /// <summary>
+    /// Promote, abort, undo and the kill switch on an agent track, for the agent and track its
+    /// <see cref="AgentTrackAnnotation"/> names (call after <c>WithAgentTrack</c>).
+    /// </summary>
+    public static IResourceBuilder<T> WithRolloutCommands<T>(
+        this IResourceBuilder<T> agentTrack,
         IResourceBuilder<ProjectResource> rolloutApi,
         IResourceBuilder<ParameterResource> operatorKey)
+        where T : IResourceWithEndpoints
     {
-        var agent = ResourceNames.DefaultAgent;
+        var annotation = agentTrack.Resource.GetAgentTrack();
+        var (agent, track) = (annotation.Agent, annotation.Track);
         return agentTrack
             .WithRolloutApiCommand(rolloutApi, operatorKey, Promote, "Promote rollout",
                 $"{RolloutApiPaths.Rollout(agent)}/promote", "ArrowCircleUp", confirmation: null)
@@ -37,8 +43,8 @@ public static class DashboardCommands
     }
 
     /// <summary>A dashboard command that POSTs to a RolloutApi path with the operator key.</summary>
-    public static IResourceBuilder<ProjectResource> WithRolloutApiCommand(
-        this IResourceBuilder<ProjectResource> resource,
+    public static IResourceBuilder<T> WithRolloutApiCommand<T>(
+        this IResourceBuilder<T> resource,
         IResourceBuilder<ProjectResource> rolloutApi,
         IResourceBuilder<ParameterResource> operatorKey,
         string name,
@@ -46,7 +52,8 @@ public static class DashboardCommands
         string path,
         string icon,
         string? confirmation,
-        string body = "{}") =>
+        string body = "{}")
+        where T : IResourceWithEndpoints =>
         // The endpoint selector overload: the request goes to RolloutApi, not to the resource the button is on.
         resource.WithHttpCommand(path, displayName, endpointSelector: () => rolloutApi.GetEndpoint("http"), commandName: name, commandOptions: new HttpCommandOptions
         {

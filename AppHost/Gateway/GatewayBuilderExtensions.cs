@@ -1,0 +1,41 @@
+using AgentAspire.Contracts;
+using AppHost.Model;
+
+namespace AppHost.Gateway;
+
+/// <summary>The gateway's wiring: the agent whose tracks it splits traffic between, read from the track resources.</summary>
+public static class GatewayBuilderExtensions
+{
+    /// <summary>
+    /// Routes one agent's traffic to these track resources: references (service discovery), the agent's name and each
+    /// track's version label (from its <see cref="AgentTrackAnnotation"/>), and a wait until every track is up.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithAgentTracks(
+        this IResourceBuilder<ProjectResource> gateway, params IEnumerable<IResourceBuilder<ProjectResource>> tracks)
+    {
+        var annotated = tracks.Select(t => (Builder: t, Track: t.Resource.GetAgentTrack())).ToList();
+        var agents = annotated.Select(t => t.Track.Agent).Distinct(StringComparer.Ordinal).ToList();
+        if (agents.Count != 1)
+        {
+            throw new ArgumentException($"A gateway routes one agent's tracks, not [{string.Join(", ", agents)}].", nameof(tracks));
+        }
+
+        foreach (var (builder, _) in annotated)
+        {
+            gateway.WithReference(builder);
+        }
+
+        gateway.WithConfig(ConfigKeys.Gateway.Agent, agents[0]);
+        foreach (var (_, track) in annotated)
+        {
+            gateway.WithConfig(track.Track == Tracks.Stable ? ConfigKeys.Gateway.StableVersion : ConfigKeys.Gateway.CanaryVersion, track.Version);
+        }
+
+        foreach (var (builder, _) in annotated)
+        {
+            gateway.WaitFor(builder);
+        }
+
+        return gateway;
+    }
+}
