@@ -5,7 +5,7 @@ using AgentWorker.Telemetry;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults(AgentMetrics.MeterName);
-builder.AddAgentIdentity();
+builder.AddAgentDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
@@ -14,6 +14,7 @@ app.UseProblemDetailsErrors();
 
 app.MapItemsApi();
 app.MapDefaultEndpoints();
+app.MapAgentEndpoints();
 
 app.Run();
 

@@ -12,7 +12,6 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using ServiceDefaults;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -61,25 +60,6 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>
-    /// Registers the agent's identity (<see cref="IAgentIdentity"/>) from the <c>Agent</c> section, validated at start,
-    /// and stamps it on every response (<see cref="AgentIdentityEndpoints"/>); <see cref="MapDefaultEndpoints"/> then
-    /// also maps <c>GET /identity</c>. Only agents call this; the gateway and RolloutApi have no identity section.
-    /// </summary>
-    public static TBuilder AddAgentIdentity<TBuilder>(this TBuilder builder)
-        where TBuilder : IHostApplicationBuilder
-    {
-        builder.Services.AddOptions<AgentIdentityOptions>()
-            .BindConfiguration(AgentIdentityOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.TryAddSingleton<IAgentIdentity, AgentIdentity>();
-        // Every response says which agent process answered it: the gateway and the tests read it from here.
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, AgentIdentityStartupFilter>());
-        return builder;
-    }
-
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, params string[] meterNames)
         where TBuilder : IHostApplicationBuilder
     {
@@ -89,23 +69,7 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
-        var identity = builder.Configuration.GetSection(AgentIdentityOptions.SectionName);
         builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource =>
-            {
-                // Only agents have an identity section; their telemetry carries agent, track and version.
-                if (identity.Exists())
-                {
-                    var options = identity.Get<AgentIdentityOptions>() ?? new AgentIdentityOptions();
-                    resource.AddAttributes(
-                    [
-                        new(AgentTelemetryNames.AgentAttribute, options.Name),
-                        new(AgentTelemetryNames.TrackAttribute, options.Track),
-                        new(AgentTelemetryNames.VersionAttribute, options.Version),
-                        new("service.version", options.Version),
-                    ]);
-                }
-            })
             .WithMetrics(metrics =>
             {
                 metrics.AddLintCleanNames()
@@ -188,15 +152,14 @@ public static class Extensions
 
     /// <summary>
     /// Maps <c>/health</c> (readiness: every check), <c>/alive</c> (liveness: only checks tagged live) and
-    /// <c>/metrics</c> (Prometheus text), and for an agent <c>/identity</c>. Mapped in every environment: Kubernetes
-    /// probes need them.
+    /// <c>/metrics</c> (Prometheus text). Mapped in every environment: Kubernetes probes need them. An agent maps its
+    /// <c>/identity</c> as well (the agent library's <c>MapAgentEndpoints</c>).
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthPaths.Health, new HealthCheckOptions { ResponseWriter = WriteReadinessAsync });
         app.MapHealthChecks(HealthPaths.Alive, new HealthCheckOptions { Predicate = r => r.Tags.Contains(LiveTag) });
         app.MapPrometheusScrapingEndpoint(HealthPaths.Metrics);
-        app.MapAgentIdentity();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using AgentAspire.Agent.Identity;
 using AgentAspire.Contracts;
 using AgentWorker.Apis;
 using AgentWorker.Configuration;
@@ -8,7 +9,6 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.FeatureManagement;
-using ServiceDefaults;
 
 namespace AgentWorker.Extensions;
 

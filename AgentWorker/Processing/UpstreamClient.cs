@@ -1,9 +1,9 @@
 using System.Net.Http.Json;
+using AgentAspire.Agent.Identity;
 using AgentAspire.Contracts;
 using AgentWorker.Configuration;
 using AgentWorker.Telemetry;
 using Microsoft.Extensions.Options;
-using ServiceDefaults;
 
 namespace AgentWorker.Processing;
 

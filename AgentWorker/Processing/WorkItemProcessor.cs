@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using AgentAspire.Agent.Flags;
+using AgentAspire.Agent.Identity;
 using AgentWorker.Telemetry;
 using Microsoft.FeatureManagement;
-using ServiceDefaults;
-using ServiceDefaults.Flags;
 
 namespace AgentWorker.Processing;
 

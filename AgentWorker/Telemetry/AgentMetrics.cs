@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using AgentAspire.Agent.Identity;
+using AgentAspire.Contracts;
 using AgentWorker.Queue;
-using ServiceDefaults;
 
 namespace AgentWorker.Telemetry;
 

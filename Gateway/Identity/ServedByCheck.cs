@@ -4,7 +4,6 @@ using AgentAspire.Contracts;
 using Gateway.Routing;
 using Gateway.Stats;
 using Microsoft.Extensions.Options;
-using ServiceDefaults;
 
 namespace Gateway.Identity;
 

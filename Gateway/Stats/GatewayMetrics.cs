@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using AgentAspire.Contracts;
 using Gateway.Routing;
-using ServiceDefaults;
 
 namespace Gateway.Stats;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using AgentAspire.Agent.Identity;
 using AgentAspire.Contracts;
 using AgentWorker.Tests.Support;
-using ServiceDefaults;
 
 namespace AgentWorker.Tests.Apis;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AgentAspire.Agent.Identity;
 using AgentWorker.Extensions;
 using AgentWorker.Processing;
 using AgentWorker.Queue;
@@ -8,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
-using ServiceDefaults;
 
 namespace AgentWorker.Tests.Support;
 

@@ -1,7 +1,6 @@
 using AgentAspire.Contracts;
 using Microsoft.Extensions.Configuration;
 using RolloutApi.Rollouts;
-using ServiceDefaults.Flags;
 
 namespace RolloutApi.Flags.Validation.Filters;
 
