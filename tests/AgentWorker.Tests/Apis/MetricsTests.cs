@@ -1,15 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentAspire.TestSupport;
 using AgentWorker.Processing;
 using AgentWorker.Telemetry;
 using AgentWorker.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentWorker.Tests.Apis;
@@ -121,45 +118,29 @@ public sealed class MetricsTests
     /// <summary>A tiny real HTTP upstream on a loopback port chosen by the OS, recording what it receives.</summary>
     private sealed class Upstream : IAsyncDisposable
     {
-        private readonly WebApplication _app;
+        private LoopbackServer _server = null!;
 
-        private Upstream(WebApplication app, string url)
-        {
-            _app = app;
-            Url = url;
-        }
-
-        public string Url { get; }
+        public string Url => $"{_server.Address}work";
 
         public List<string> Received { get; } = [];
 
         public static async Task<Upstream> StartAsync()
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            var app = builder.Build();
-            Upstream? upstream = null;
-            app.MapPost("/work", async (HttpRequest request) =>
+            var upstream = new Upstream();
+            upstream._server = await LoopbackServer.StartAsync(app => app.MapPost("/work", async (HttpRequest request) =>
             {
                 using var reader = new StreamReader(request.Body);
                 var body = await reader.ReadToEndAsync();
-                lock (upstream!.Received)
+                lock (upstream.Received)
                 {
                     upstream.Received.Add(body);
                 }
 
                 return Results.Ok();
-            });
-            await app.StartAsync().WaitAsync(Deadline.Default);
-            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-            upstream = new Upstream(app, $"{address}/work");
+            }));
             return upstream;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync().WaitAsync(Deadline.Default);
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Service.GatewayHarness;
 
@@ -56,11 +57,11 @@ public sealed class ForcedTrackTests(GatewayHarness harness) : IClassFixture<Gat
         // The abort's table: weight 0, forced canary closed.
         await api.PublishAsync(WithForcedCanary(Tables.For(2, 0, harness.Stable, harness.Canary), false));
         await WaitForRevisionAsync(client, 2);
-        var hitsBefore = harness.Canary.Hits;
+        var hitsBefore = harness.Canary.Served;
         var refused = await ForceAsync(client, Tracks.Canary, token: Token);
         Assert.Equal(HttpStatusCode.Forbidden, refused.Status);
         Assert.Contains("aborted", refused.Body, StringComparison.Ordinal);
-        Assert.Equal(hitsBefore, harness.Canary.Hits);
+        Assert.Equal(hitsBefore, harness.Canary.Served);
         // Forcing stable is still fine.
         Assert.Equal(Tracks.Stable, (await ForceAsync(client, Tracks.Stable, token: Token)).Body);
 

@@ -1,7 +1,8 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Net;
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 using Gateway.Apis;
 using Gateway.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -13,14 +14,14 @@ public sealed class GatewayHarness : IAsyncLifetime
 {
     public static readonly TimeSpan RequestDeadline = TimeSpan.FromSeconds(30);
 
-    public TestBackend Stable { get; private set; } = null!;
+    public AgentStandIn Stable { get; private set; } = null!;
 
-    public TestBackend Canary { get; private set; } = null!;
+    public AgentStandIn Canary { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        Stable = await TestBackend.StartAsync(Tracks.Stable);
-        Canary = await TestBackend.StartAsync(Tracks.Canary);
+        Stable = await AgentStandIn.StartAsync(Tracks.Stable);
+        Canary = await AgentStandIn.StartAsync(Tracks.Canary);
     }
 
     public async Task DisposeAsync()

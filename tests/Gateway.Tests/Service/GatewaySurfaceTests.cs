@@ -1,6 +1,7 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 using Gateway.Apis;
 using Gateway.Routing;
 using Gateway.Stats;
@@ -78,12 +79,12 @@ public sealed class GatewaySurfaceTests(GatewayHarness harness) : IClassFixture<
     {
         await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"));
         using var client = Client(factory);
-        var hitsBefore = harness.Stable.Hits + harness.Canary.Hits;
+        var hitsBefore = harness.Stable.Served + harness.Canary.Served;
 
         using var health = await client.GetAsync("/health").WaitAsync(RequestDeadline);
         using var alive = await client.GetAsync("/alive").WaitAsync(RequestDeadline);
         using var unknown = await client.GetAsync("/gateway/nope").WaitAsync(RequestDeadline);
-        var hitsAfterOwn = harness.Stable.Hits + harness.Canary.Hits;
+        var hitsAfterOwn = harness.Stable.Served + harness.Canary.Served;
         var proxied = await SendAsync(client, "/api/items/42?x=1", forcedTrack: "stable");
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.NotFound), (health.StatusCode, alive.StatusCode, unknown.StatusCode));

@@ -1,5 +1,6 @@
 using System.Net;
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 using Gateway.Apis;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.Logging;
@@ -49,13 +50,13 @@ public sealed class RoutingServiceTests(GatewayHarness harness) : IClassFixture<
         Assert.Equal((Weights.Max, AppliedRouting.FromRolloutApi, true), (routing.Weight, routing.Source, routing.StreamConnected));
         Assert.Equal((Tracks.Canary, "2.0.0", Tracks.Canary), (after.Track, after.Version, after.Body));
         // The backend's own identity passes through untouched: the gateway adds X-Gateway-*, it never rewrites X-Agent-*.
-        Assert.Equal((Tracks.Canary, TestBackend.BackendVersionHeaderValue), (after.AgentTrack, after.AgentVersion));
+        Assert.Equal((Tracks.Canary, AgentStandIn.VersionHeaderValue), (after.AgentTrack, after.AgentVersion));
     }
 
     [Fact]
     public async Task A_table_that_moves_a_track_to_another_address_reroutes_it()
     {
-        await using var moved = await TestBackend.StartAsync("canary-moved", Tracks.Canary);
+        await using var moved = await AgentStandIn.StartAsync("canary-moved", Tracks.Canary);
         await using var api = await FakeRolloutApi.StartAsync(Tables.For(1, 0, harness.Stable, harness.Canary));
         await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, api.Address);
         using var client = Client(factory);

@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using System.Text.Json;
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 using Gateway.Apis;
 using Gateway.Identity;
 using Gateway.Tests.Support;
@@ -85,7 +86,7 @@ public sealed class ServedByTests(GatewayHarness harness) : IClassFixture<Gatewa
     [Fact]
     public async Task A_response_without_identity_counts_as_missing()
     {
-        await using var anonymous = await TestBackend.StartAsync("anonymous", stampIdentity: false);
+        await using var anonymous = await AgentStandIn.StartAsync("anonymous", stampIdentity: false);
         await using var api = await FakeRolloutApi.StartAsync(Tables.For(1, 0, anonymous, harness.Canary));
         await using var factory = GatewayFactory.Create(anonymous, harness.Canary, api.Address);
         using var client = Client(factory);

@@ -1,3 +1,4 @@
+using AgentAspire.TestSupport;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,7 @@ public sealed class GatewayFactory(IReadOnlyDictionary<string, string?> settings
     /// <summary>Everything the gateway's own code logged (categories under <c>Gateway.</c>).</summary>
     public CapturingLoggerProvider Logs { get; } = new("Gateway.");
 
-    public static GatewayFactory Create(TestBackend stable, TestBackend canary, Uri rolloutApi, params (string Key, string? Value)[] extra)
+    public static GatewayFactory Create(AgentStandIn stable, AgentStandIn canary, Uri rolloutApi, params (string Key, string? Value)[] extra)
     {
         var settings = new Dictionary<string, string?>
         {

@@ -1,4 +1,5 @@
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 
 namespace Gateway.Tests.Support;
 
@@ -7,7 +8,7 @@ public static class Tables
 {
     public const string Agent = "agent-worker";
 
-    public static RoutingTable For(long revision, int weight, TestBackend stable, TestBackend canary, string stableVersion = "1.0.0", string canaryVersion = "1.1.0") =>
+    public static RoutingTable For(long revision, int weight, AgentStandIn stable, AgentStandIn canary, string stableVersion = "1.0.0", string canaryVersion = "1.1.0") =>
         new(revision, [new AgentRoute(Agent, weight, new TrackRoute(stable.Address.ToString(), stableVersion), new TrackRoute(canary.Address.ToString(), canaryVersion), revision)]);
 
     public static RoutingTable For(long revision, int weight, string stableVersion = "1.0.0", string canaryVersion = "1.1.0") =>

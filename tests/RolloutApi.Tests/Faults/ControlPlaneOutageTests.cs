@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 using RolloutApi.Rollouts;
 using RolloutApi.Tests.Durability;
 using RolloutApi.Tests.Infrastructure;
@@ -24,8 +25,8 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output)
     {
         var directory = TestPaths.NewTempDirectory();
         var database = Path.Combine(directory, "outage.db");
-        await using var stable = await AgentStandIn.StartAsync(Tracks.Stable);
-        await using var canary = await AgentStandIn.StartAsync(Tracks.Canary);
+        await using var stable = await AgentStandIn.StartAsync(Tracks.Stable, stampIdentity: false);
+        await using var canary = await AgentStandIn.StartAsync(Tracks.Canary, stampIdentity: false);
         var settings = new Dictionary<string, string?>
         {
             [$"Agents:{RolloutApiFactory.Agent}:Stable:Destination"] = stable.Address.ToString(),

@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 using RolloutApi.Rollouts;
 using RolloutApi.Routing;
 using RolloutApi.Tests.Durability;
@@ -30,8 +31,8 @@ public sealed class GatewayAcknowledgementTests(ITestOutputHelper output)
     public async Task An_abort_reports_1_of_2_gateways_when_one_is_cut_off_and_that_one_stops_canary_traffic_within_its_lease()
     {
         var directory = TestPaths.NewTempDirectory();
-        await using var stable = await AgentStandIn.StartAsync(Tracks.Stable);
-        await using var canary = await AgentStandIn.StartAsync(Tracks.Canary);
+        await using var stable = await AgentStandIn.StartAsync(Tracks.Stable, stampIdentity: false);
+        await using var canary = await AgentStandIn.StartAsync(Tracks.Canary, stampIdentity: false);
         try
         {
             using var api = RolloutApiProcess.Start(Path.Combine(directory, "acks.db"), new Dictionary<string, string?>

@@ -1,3 +1,4 @@
+using AgentAspire.TestSupport;
 using RolloutApi.Tests.Infrastructure;
 
 namespace RolloutApi.Tests.Faults;

@@ -3,11 +3,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace RolloutApi.Tests.Infrastructure;
+namespace AgentAspire.TestSupport;
 
 /// <summary>
 /// A built service dll run as a real process on 127.0.0.1 (a free port), its output captured for failure messages, that a
-/// test can wait on and SIGKILL. <see cref="Durability.RolloutApiProcess"/> and <see cref="Faults.GatewayProcess"/> are this
+/// test can wait on and SIGKILL. RolloutApi.Tests' RolloutApiProcess and GatewayProcess are this
 /// with their own dll and settings.
 /// </summary>
 public sealed class ServiceProcess : IDisposable
@@ -127,7 +127,7 @@ public sealed class ServiceProcess : IDisposable
             _process.Kill(entireProcessTree: false);
         }
 
-        await _process.WaitForExitAsync().WaitAsync(Deadline.Request);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     public void Dispose()
