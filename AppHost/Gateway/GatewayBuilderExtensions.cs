@@ -11,7 +11,7 @@ public static class GatewayBuilderExtensions
     /// track's version label (from its <see cref="AgentTrackAnnotation"/>), and a wait until every track is up.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithAgentTracks(
-        this IResourceBuilder<ProjectResource> gateway, params IEnumerable<IResourceBuilder<ProjectResource>> tracks)
+        this IResourceBuilder<ProjectResource> gateway, params IEnumerable<IResourceBuilder<IResourceWithServiceDiscovery>> tracks)
     {
         var annotated = tracks.Select(t => (Builder: t, Track: t.Resource.GetAgentTrack())).ToList();
         var agents = annotated.Select(t => t.Track.Agent).Distinct(StringComparer.Ordinal).ToList();

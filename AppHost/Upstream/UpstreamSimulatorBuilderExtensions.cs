@@ -33,8 +33,8 @@ public static class UpstreamSimulatorBuilderExtensions
             .WithFaultCommand(ResetFaultsCommand, "Upstream: clear all faults", HttpMethod.Delete, track: null, body: null, "ArrowReset");
 
     /// <summary>Points an agent track at the simulator: each item it processes is posted there, under its track's faults.</summary>
-    public static IResourceBuilder<ProjectResource> WithUpstream(
-        this IResourceBuilder<ProjectResource> agentTrack, IResourceBuilder<ProjectResource> upstream) =>
+    public static IResourceBuilder<T> WithUpstream<T>(this IResourceBuilder<T> agentTrack, IResourceBuilder<ProjectResource> upstream)
+        where T : IResourceWithEnvironment =>
         agentTrack
             .WithReference(upstream)
             .WithConfig(ConfigKeys.Worker.UpstreamUrl, $"http://{upstream.Resource.Name}{UpstreamWorkPath}");
