@@ -1,5 +1,6 @@
 using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Streaming;
 
 namespace Gateway;
 
@@ -37,6 +38,14 @@ public sealed class GatewayOptions
     /// default); zero or negative turns the check off.
     /// </summary>
     public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>The routing stream's reconnect and idle settings, in the shape the shared SSE subscription takes.</summary>
+    internal SseSubscriptionOptions StreamSubscription => new()
+    {
+        ReconnectDelay = ReconnectMinDelay,
+        MaxReconnectDelay = ReconnectMaxDelay,
+        IdleTimeout = StreamIdleTimeout,
+    };
 
     /// <summary>How long a replica that passive health took out stays out before it is tried again.</summary>
     public TimeSpan ReactivationPeriod { get; set; } = TimeSpan.FromSeconds(30);

@@ -23,7 +23,8 @@ internal sealed class FlagStreamClient(
     IAgentIdentity identity,
     IOptions<FlagsOptions> options,
     TimeProvider timeProvider,
-    ILogger<FlagStreamClient> logger) : BackgroundService
+    Random random,
+    ILogger<FlagStreamClient> logger) : BackgroundService, ISseSubscriber<byte[]>
 {
     /// <summary>The named HttpClient: no resilience handler and no timeout, since the response never ends on its own.</summary>
     public const string HttpClientName = "AgentAspire.Flags";
@@ -74,90 +75,66 @@ internal sealed class FlagStreamClient(
     private async Task FollowStreamAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        var backoff = new ReconnectBackoff(settings.ReconnectDelay, settings.MaxReconnectDelay, Random.Shared);
-        var path = FlagApiPaths.StreamFor(identity.Agent, identity.Track);
-
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var attempt = new Attempt();
-            try
-            {
-                await ReadStreamAsync(path, settings, attempt, stoppingToken).ConfigureAwait(false);
-                FlagsLog.StreamEnded(logger, settings.RolloutApi);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                NoteFailure(e, settings.RolloutApi);
-            }
-            finally
-            {
-                status.MarkConnected(false);
-            }
-
-            if (attempt.Delivered)
-            {
-                backoff.Reset();
-            }
-
-            try
-            {
-                await Task.Delay(backoff.Next(), timeProvider, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-        }
+        var subscription = new SseSubscription<byte[]>(
+            httpClientFactory.CreateClient(HttpClientName), settings.StreamSubscription, timeProvider, random);
+        await subscription.RunAsync(this, stoppingToken).ConfigureAwait(false);
     }
 
-    private async Task ReadStreamAsync(string path, FlagsOptions settings, Attempt attempt, CancellationToken stoppingToken)
+    HttpRequestMessage ISseSubscriber<byte[]>.CreateRequest()
     {
-        using var idle = new CancellationTokenSource(settings.IdleTimeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, idle.Token);
-        try
+        var request = new HttpRequestMessage(HttpMethod.Get, FlagApiPaths.StreamFor(identity.Agent, identity.Track));
+        request.Headers.Accept.ParseAdd(FlagApiPaths.EventStreamContentType);
+        var apiKey = options.Value.ApiKey;
+        if (!string.IsNullOrEmpty(apiKey))
         {
-            var client = httpClientFactory.CreateClient(HttpClientName);
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            request.Headers.Accept.ParseAdd(FlagApiPaths.EventStreamContentType);
-            if (!string.IsNullOrEmpty(settings.ApiKey))
-            {
-                request.Headers.TryAddWithoutValidation(AgentHeaders.ApiKey, settings.ApiKey);
-            }
-
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token)
-                .ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new HttpRequestException(
-                    $"RolloutApi answered {(int)response.StatusCode} {response.ReasonPhrase}.", null, response.StatusCode);
-            }
-
-            var body = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
-            await using var watched = new ReadActivityStream(body, () => idle.CancelAfter(settings.IdleTimeout));
-            var parser = SseParser.Create(watched, static (_, data) => data.ToArray());
-            var first = true;
-            await foreach (var item in parser.EnumerateAsync(linked.Token).ConfigureAwait(false))
-            {
-                if (string.Equals(item.EventType, FlagApiPaths.EventName, StringComparison.Ordinal) && Receive(item, first))
-                {
-                    first = false;
-                    MarkDelivered(attempt, settings.RolloutApi);
-                }
-            }
+            request.Headers.TryAddWithoutValidation(AgentHeaders.ApiKey, apiKey);
         }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
-        {
-            if (!attempt.Delivered)
-            {
-                throw new TimeoutException($"RolloutApi sent no flag snapshot within {settings.IdleTimeout}.");
-            }
 
-            // A quiet stream after a good start: reopen it, no outage to report.
-            FlagsLog.StreamIdle(logger, settings.IdleTimeout);
+        return request;
+    }
+
+    // Only flag events; the JSON is read in OnItem, where a malformed event can be logged with its id.
+    byte[]? ISseSubscriber<byte[]>.Parse(string eventType, ReadOnlySpan<byte> data) =>
+        string.Equals(eventType, FlagApiPaths.EventName, StringComparison.Ordinal) ? data.ToArray() : null;
+
+    bool ISseSubscriber<byte[]>.OnItem(SseItem<byte[]> item, bool firstOnConnection)
+    {
+        if (!Receive(item, firstOnConnection))
+        {
+            return false;
+        }
+
+        if (firstOnConnection)
+        {
+            MarkDelivered(options.Value.RolloutApi);
+        }
+
+        return true;
+    }
+
+    void ISseSubscriber<byte[]>.OnActivity()
+    {
+    }
+
+    void ISseSubscriber<byte[]>.OnConnectionEnded(SseConnectionResult result)
+    {
+        var settings = options.Value;
+        status.MarkConnected(false);
+        switch (result)
+        {
+            case { End: SseConnectionEnd.Completed }:
+                FlagsLog.StreamEnded(logger, settings.RolloutApi);
+                break;
+            case { End: SseConnectionEnd.Failed, Error: { } error }:
+                NoteFailure(error, settings.RolloutApi);
+                break;
+            case { Delivered: true }:
+                // A quiet stream after a good start: reopen it, no outage to report.
+                FlagsLog.StreamIdle(logger, settings.IdleTimeout);
+                break;
+            default:
+                NoteFailure(new TimeoutException($"RolloutApi sent no flag snapshot within {settings.IdleTimeout}."), settings.RolloutApi);
+                break;
         }
     }
 
@@ -190,14 +167,8 @@ internal sealed class FlagStreamClient(
         return result != FlagApplyResult.Rejected;
     }
 
-    private void MarkDelivered(Attempt attempt, string rolloutApi)
+    private void MarkDelivered(string rolloutApi)
     {
-        if (attempt.Delivered)
-        {
-            return;
-        }
-
-        attempt.Delivered = true;
         status.MarkConnected(true);
         if (_outageSince is { } since)
         {
@@ -221,10 +192,5 @@ internal sealed class FlagStreamClient(
         {
             FlagsLog.StreamRetryFailed(logger, exception, rolloutApi);
         }
-    }
-
-    private sealed class Attempt
-    {
-        public bool Delivered { get; set; }
     }
 }

@@ -39,6 +39,8 @@ public static class FlagsExtensions
         services.AddOptions<FlagsOptions>().BindConfiguration(FlagsOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FlagsOptions>, FlagsOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        // The reconnect jitter's randomness (Random.Shared is thread-safe); tests replace it with a seeded instance.
+        services.TryAddSingleton(Random.Shared);
         services.AddHttpContextAccessor();
         services.AddMetrics();
 

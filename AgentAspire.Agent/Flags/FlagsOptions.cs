@@ -1,5 +1,6 @@
 using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Streaming;
 
 namespace AgentAspire.Agent.Flags;
 
@@ -31,6 +32,14 @@ public sealed class FlagsOptions
     /// connection would otherwise hide kill switches forever. <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
     /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The flag stream's reconnect and idle settings, in the shape the shared SSE subscription takes.</summary>
+    internal SseSubscriptionOptions StreamSubscription => new()
+    {
+        ReconnectDelay = ReconnectDelay,
+        MaxReconnectDelay = MaxReconnectDelay,
+        IdleTimeout = IdleTimeout,
+    };
 }
 
 /// <summary>Checks <see cref="FlagsOptions"/> so that a bad value stops the agent at start, not at the first outage.</summary>

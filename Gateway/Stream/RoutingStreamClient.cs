@@ -1,10 +1,10 @@
-using AgentAspire.Contracts;
-using ServiceDefaults.Streaming;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using AgentAspire.Contracts;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Streaming;
 
 namespace Gateway.Stream;
 
@@ -35,7 +35,7 @@ internal sealed partial class RoutingStreamClient(
     IOptions<GatewayOptions> options,
     TimeProvider timeProvider,
     Random random,
-    ILogger<RoutingStreamClient> logger) : BackgroundService, IRoutingStreamStatus
+    ILogger<RoutingStreamClient> logger) : BackgroundService, IRoutingStreamStatus, ISseSubscriber<RoutingTable>
 {
     /// <summary>The named HttpClient: no resilience handler and no timeout, since the response never ends by design.</summary>
     public const string HttpClientName = "routing-stream";
@@ -44,7 +44,8 @@ internal sealed partial class RoutingStreamClient(
     private volatile bool _leaseExpired;
     private DateTimeOffset? _downSince;
     private long _lastContact;
-    private CancellationTokenSource? _connection;
+    private Uri _streamUri = null!;
+    private SseSubscription<RoutingTable>? _subscription;
 
     public bool Connected => _connected;
 
@@ -55,123 +56,67 @@ internal sealed partial class RoutingStreamClient(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
-        var streamUri = new Uri(new Uri(o.RolloutApi), RolloutApiPaths.RoutingStreamFor(o.Id));
+        _streamUri = new Uri(new Uri(o.RolloutApi), RolloutApiPaths.RoutingStreamFor(o.Id));
         // The lease runs from start-up: a gateway that never reached RolloutApi falls back like one that lost it.
         Volatile.Write(ref _lastContact, timeProvider.GetTimestamp());
         var checkEvery = TimeSpan.FromTicks(Math.Clamp(o.Lease.Ticks / 10, TimeSpan.FromMilliseconds(10).Ticks, TimeSpan.FromSeconds(1).Ticks));
         await using var leaseCheck = timeProvider.CreateTimer(_ => CheckLease(o), null, checkEvery, checkEvery);
-        var backoff = new ReconnectBackoff(o.ReconnectMinDelay, o.ReconnectMaxDelay, random);
-        var client = httpClientFactory.CreateClient(HttpClientName);
-
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            var delivered = false;
-            string reason;
-            try
-            {
-                delivered = await FollowAsync(client, streamUri, o, stoppingToken);
-                reason = "the stream ended without a routing table";
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Any failure is an outage to ride out on the last table: a background service that threw would
-                // stop the host, which is the opposite of fail static.
-                delivered = ex is StreamIdleException { Delivered: true };
-                reason = ex.Message;
-            }
-
-            _connected = false;
-            if (delivered)
-            {
-                // A stream that delivered and then ended (RolloutApi restarting, an idle cut) is not an outage yet:
-                // reconnect at the shortest delay, and only an attempt that fails starts one.
-                backoff.Reset();
-            }
-            else
-            {
-                MarkDown(streamUri, reason);
-            }
-
-            try
-            {
-                await Task.Delay(backoff.Next(), timeProvider, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        var subscription = new SseSubscription<RoutingTable>(
+            httpClientFactory.CreateClient(HttpClientName), o.StreamSubscription, timeProvider, random);
+        Volatile.Write(ref _subscription, subscription);
+        await subscription.RunAsync(this, stoppingToken);
     }
 
-    /// <summary>Reads one connection to its end; true if it delivered at least one event.</summary>
-    private async Task<bool> FollowAsync(HttpClient client, Uri streamUri, GatewayOptions o, CancellationToken stoppingToken)
+    HttpRequestMessage ISseSubscriber<RoutingTable>.CreateRequest()
     {
-        // Re-armed on every read: RolloutApi sends a comment on an idle stream, so silence means a dead connection
-        // (e.g. a half-open socket after a network partition) that TCP alone may not report for minutes.
-        using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider);
-        using var stopping = stoppingToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), idle);
-        Volatile.Write(ref _connection, idle);
-        var idleTimeout = o.StreamIdleTimeout > TimeSpan.Zero ? o.StreamIdleTimeout : Timeout.InfiniteTimeSpan;
-        idle.CancelAfter(idleTimeout);
-
-        using var request = new HttpRequestMessage(HttpMethod.Get, streamUri);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-        if (!string.IsNullOrEmpty(o.ApiKey))
+        var request = new HttpRequestMessage(HttpMethod.Get, _streamUri);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(FlagApiPaths.EventStreamContentType));
+        var apiKey = options.Value.ApiKey;
+        if (!string.IsNullOrEmpty(apiKey))
         {
-            request.Headers.TryAddWithoutValidation(AgentHeaders.ApiKey, o.ApiKey);
+            request.Headers.TryAddWithoutValidation(AgentHeaders.ApiKey, apiKey);
         }
 
-        var delivered = false;
-        var firstOnConnection = true;
-        try
-        {
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new HttpRequestException($"RolloutApi answered {(int)response.StatusCode} {response.ReasonPhrase}", null, response.StatusCode);
-            }
+        return request;
+    }
 
-            await using var body = new ReadActivityStream(await response.Content.ReadAsStreamAsync(idle.Token), () =>
-            {
-                idle.CancelAfter(idleTimeout);
-                Contact();
-            });
-            var parser = SseParser.Create(body, static (eventType, data) => Parse(eventType, data));
-            await foreach (var item in parser.EnumerateAsync(idle.Token))
-            {
-                if (item.Data is not { } table)
-                {
-                    continue;
-                }
+    RoutingTable? ISseSubscriber<RoutingTable>.Parse(string eventType, ReadOnlySpan<byte> data) => Parse(eventType, data);
 
-                delivered = true;
-                MarkUp(streamUri);
-                if (routing.TryApply(table, out var applied))
-                {
-                    proxyDestinations.Apply(applied);
-                    LogApplied(logger, applied.Revision, applied.Weight, applied.Stable.Version, applied.Canary.Version);
-                }
-
-                // Every table, applied or not (a reconnect re-sends the one in force): RolloutApi learns what this gateway runs.
-                // The first one on a connection is reported even if unchanged: RolloutApi may have restarted and forgotten us.
-                reporter.ReportNow(force: firstOnConnection);
-                firstOnConnection = false;
-            }
-        }
-        catch (OperationCanceledException) when (idle.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+    bool ISseSubscriber<RoutingTable>.OnItem(SseItem<RoutingTable> item, bool firstOnConnection)
+    {
+        var table = item.Data;
+        MarkUp(_streamUri);
+        if (routing.TryApply(table, out var applied))
         {
-            throw new StreamIdleException(_leaseExpired ? "lease expired" : $"no data for {idleTimeout}", delivered);
-        }
-        finally
-        {
-            Interlocked.CompareExchange(ref _connection, null, idle);
+            proxyDestinations.Apply(applied);
+            LogApplied(logger, applied.Revision, applied.Weight, applied.Stable.Version, applied.Canary.Version);
         }
 
-        return delivered;
+        // Every table, applied or not (a reconnect re-sends the one in force): RolloutApi learns what this gateway runs.
+        // The first one on a connection is reported even if unchanged: RolloutApi may have restarted and forgotten us.
+        reporter.ReportNow(force: firstOnConnection);
+        return true;
+    }
+
+    void ISseSubscriber<RoutingTable>.OnActivity() => Contact();
+
+    void ISseSubscriber<RoutingTable>.OnConnectionEnded(SseConnectionResult result)
+    {
+        _connected = false;
+        // A stream that delivered and then ended (RolloutApi restarting, an idle cut) is not an outage yet: the
+        // subscription reconnects at the shortest delay, and only an attempt that fails starts one.
+        if (result.Delivered)
+        {
+            return;
+        }
+
+        var reason = result.End switch
+        {
+            SseConnectionEnd.Completed => "the stream ended without a routing table",
+            SseConnectionEnd.Failed => result.Error?.Message ?? "the stream failed",
+            _ => _leaseExpired ? "lease expired" : $"no data for {options.Value.StreamSubscription.IdleTimeout}",
+        };
+        MarkDown(_streamUri, reason);
     }
 
     /// <summary>A <c>routing</c> event's table; anything else, or data that is not a table, is skipped.</summary>
@@ -221,14 +166,8 @@ internal sealed partial class RoutingStreamClient(
         {
             routing.FallBackToStable();
             reporter.ReportNow();
-            try
-            {
-                Volatile.Read(ref _connection)?.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The connection ended meanwhile; the next one starts with the current table anyway.
-            }
+            // The next connection starts with the table in force.
+            Volatile.Read(ref _subscription)?.DropConnection();
         }
     }
 
@@ -275,10 +214,4 @@ internal sealed partial class RoutingStreamClient(
 
     [LoggerMessage(EventId = 2104, Level = LogLevel.Information, Message = "Routing stream {Uri} restored after {Outage}.")]
     private static partial void LogRestored(ILogger logger, Uri uri, TimeSpan outage);
-
-    /// <summary>The stream went silent past <see cref="GatewayOptions.StreamIdleTimeout"/>.</summary>
-    private sealed class StreamIdleException(string message, bool delivered) : IOException(message)
-    {
-        public bool Delivered { get; } = delivered;
-    }
 }

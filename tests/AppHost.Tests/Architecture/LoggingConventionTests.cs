@@ -17,6 +17,7 @@ public sealed class LoggingConventionTests
     {
         { "AgentWorker", 1000, 1999 },
         { "Gateway", 2000, 2999 },
+        { "AgentAspire.Agent", 4500, 4999 },
         { "UpstreamApi", 5000, 5999 },
         { "DemoTraffic", 6000, 6999 },
         { "AgentAspire.Cli/agentaspire", 7000, 7999 },
