@@ -1,8 +1,6 @@
 using RolloutApi.Apis;
 using RolloutApi.Extensions;
-using RolloutApi.Flags;
 using RolloutApi.Hosting;
-using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Live;
 using RolloutApi.Page;
 

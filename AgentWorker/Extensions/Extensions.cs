@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.FeatureManagement;
+using ServiceDefaults.Http;
 
 namespace AgentWorker.Extensions;
 
@@ -64,6 +65,7 @@ public static class Extensions
         // default until the first snapshot. Code depends only on IVariantFeatureManager.
         builder.AddRemoteFeatureFlags();
 
+        services.AddHttpProblems();
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, WorkItemJsonContext.Default);
@@ -76,11 +78,8 @@ public static class Extensions
     /// <summary>Turns unhandled exceptions and bare error statuses into problem details, never an empty or HTML body.</summary>
     public static IApplicationBuilder UseProblemDetailsErrors(this IApplicationBuilder app)
     {
-        app.UseExceptionHandler(new ExceptionHandlerOptions
-        {
-            // A malformed request the server itself rejected keeps its status (e.g. 413), not a 500.
-            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
-        });
+        // A malformed request the server itself rejected keeps its status (e.g. 413) and says why (AddHttpProblems), not a 500.
+        app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;
     }

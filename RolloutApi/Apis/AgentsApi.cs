@@ -1,10 +1,10 @@
 using System.Security.Claims;
 using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using RolloutApi.Auth;
 using RolloutApi.Http;
 using RolloutApi.Rollouts;
+using RolloutApi.Rollouts.Commands;
 using RolloutApi.Routing;
 
 namespace RolloutApi.Apis;
@@ -52,74 +52,42 @@ public static class AgentsApi
         return app;
     }
 
-    public static async Task<Results<Ok<AgentRoute>, ProblemHttpResult>> SetForcedCanary(
-        string agent,
-        ForcedCanaryRequest request,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
-        ClaimsPrincipal user,
-        RoutingService routing,
-        GatewayRegistry gateways,
-        HttpResponse response,
-        CancellationToken cancellationToken)
-    {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var before = gateways.CurrentRevision;
-        var outcome = await routing.SetForcedCanaryAsync(agent, request.Allowed, precondition, Actor.Of(user), cancellationToken);
-        if (outcome.Error is { } error)
-        {
-            return ApiResults.Problem(error);
-        }
-
-        GatewayHeaders.Set(response, await gateways.AfterChangeAsync(before, cancellationToken));
-        ApiResults.SetETag(response, outcome.Value!.Revision);
-        return TypedResults.Ok(outcome.Value);
-    }
+    public static Task<Results<Ok<AgentRoute>, ProblemHttpResult>> SetForcedCanary(
+        string agent, ForcedCanaryRequest request, Precondition ifMatch, [AsParameters] RouteApiServices services) =>
+        RespondAsync(services, cancellationToken =>
+            services.Commands.SetForcedCanaryAsync(agent, request.Allowed, ifMatch, Actor.Of(services.User), cancellationToken));
 
     public static async Task<Ok<IReadOnlyList<AgentView>>> ListAgents(AgentQueries queries, CancellationToken cancellationToken) =>
         TypedResults.Ok(await queries.ListAsync(cancellationToken));
 
     public static async Task<Results<Ok<AgentView>, ProblemHttpResult>> GetAgent(
-        string agent, AgentQueries queries, HttpResponse response, CancellationToken cancellationToken)
+        string agent, AgentQueries queries, HttpResponse response, CancellationToken cancellationToken) =>
+        (await queries.GetAsync(agent, cancellationToken))
+            .ToResult(OperationError.AgentNotFound(agent), response, view => view.Route.Revision, view => TypedResults.Ok(view));
+
+    public static Task<Results<Ok<AgentRoute>, ProblemHttpResult>> SetWeight(
+        string agent, WeightRequest request, Precondition ifMatch, [AsParameters] RouteApiServices services) =>
+        RespondAsync(services, cancellationToken =>
+            services.Commands.SetWeightAsync(agent, request.Weight, ifMatch, Actor.Of(services.User), cancellationToken));
+
+    /// <summary>
+    /// The new route and its ETag; how many gateways applied it travels in headers, since the body is the route (a shared
+    /// contract).
+    /// </summary>
+    private static async Task<Results<Ok<AgentRoute>, ProblemHttpResult>> RespondAsync(
+        RouteApiServices services, Func<CancellationToken, Task<Outcome<AgentRoute>>> command)
     {
-        var view = await queries.GetAsync(agent, cancellationToken);
-        if (view is null)
-        {
-            return ApiResults.Problem(OperationError.AgentNotFound(agent));
-        }
-
-        ApiResults.SetETag(response, view.Route.Revision);
-        return TypedResults.Ok(view);
-    }
-
-    public static async Task<Results<Ok<AgentRoute>, ProblemHttpResult>> SetWeight(
-        string agent,
-        WeightRequest request,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
-        ClaimsPrincipal user,
-        RoutingService routing,
-        GatewayRegistry gateways,
-        HttpResponse response,
-        CancellationToken cancellationToken)
-    {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var before = gateways.CurrentRevision;
-        var outcome = await routing.SetWeightAsync(agent, request.Weight, precondition, Actor.Of(user), cancellationToken);
-        if (outcome.Error is { } error)
-        {
-            return ApiResults.Problem(error);
-        }
-
-        // The body is the route (a shared contract); how many gateways applied it travels in headers.
-        GatewayHeaders.Set(response, await gateways.AfterChangeAsync(before, cancellationToken));
-        ApiResults.SetETag(response, outcome.Value!.Revision);
-        return TypedResults.Ok(outcome.Value);
+        var before = services.Gateways.CurrentRevision;
+        return await (await command(services.CancellationToken))
+            .ThenAsync(async route =>
+            {
+                GatewayHeaders.Set(services.Response, await services.Gateways.AfterChangeAsync(before, services.CancellationToken));
+                return route;
+            })
+            .ToResultAsync(services.Response, route => route.Revision, route => TypedResults.Ok(route));
     }
 }
+
+/// <summary>What the route endpoints need besides their route, body and If-Match, bound as one parameter.</summary>
+public sealed record RouteApiServices(
+    RouteCommands Commands, GatewayRegistry Gateways, ClaimsPrincipal User, HttpResponse Response, CancellationToken CancellationToken);

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using RolloutApi.Auth;
 using RolloutApi.Http;
 using RolloutApi.Rollouts;
@@ -57,28 +56,10 @@ public static class RevisionsApi
         return outcome.Error is { } error ? ApiResults.Problem(error) : TypedResults.Ok(RevisionView.From(outcome.Value!));
     }
 
-    public static async Task<Results<Created<RevisionView>, ProblemHttpResult>> CreateRevision(
-        string agent,
-        CreateRevisionRequest request,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
-        ClaimsPrincipal user,
-        RevisionService revisions,
-        HttpResponse response,
-        CancellationToken cancellationToken)
-    {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var outcome = await revisions.CreateAsync(agent, request.Version, request.ImageTag, request.Reason, precondition, Actor.Of(user), cancellationToken);
-        if (outcome.Error is { } error)
-        {
-            return ApiResults.Problem(error);
-        }
-
-        var revision = outcome.Value!;
-        ApiResults.SetETag(response, revision.Number);
-        return TypedResults.Created($"/api/agents/{Uri.EscapeDataString(agent)}/revisions/{revision.Number}", RevisionView.From(revision));
-    }
+    public static Task<Results<Created<RevisionView>, ProblemHttpResult>> CreateRevision(
+        string agent, CreateRevisionRequest request, Precondition ifMatch, ClaimsPrincipal user, RevisionService revisions, HttpResponse response,
+        CancellationToken cancellationToken) =>
+        revisions.CreateAsync(agent, request.Version, request.ImageTag, request.Reason, ifMatch, Actor.Of(user), cancellationToken)
+            .ToResultAsync(response, revision => revision.Number, revision =>
+                TypedResults.Created($"/api/agents/{Uri.EscapeDataString(agent)}/revisions/{revision.Number}", RevisionView.From(revision)));
 }

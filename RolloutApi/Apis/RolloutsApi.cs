@@ -1,9 +1,10 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using RolloutApi.Auth;
 using RolloutApi.Http;
+using RolloutApi.Model;
 using RolloutApi.Rollouts;
+using RolloutApi.Rollouts.Commands;
 using RolloutApi.Routing;
 
 namespace RolloutApi.Apis;
@@ -28,9 +29,6 @@ public sealed record UndoRequest(int? Revision = null, string? Reason = null);
 public static class RolloutsApi
 {
     private const int DefaultHistory = 20;
-
-    private delegate Task<Outcome<RolloutRecord>> Operation(
-        string agent, string? reason, Precondition precondition, string actor, CancellationToken cancellationToken);
 
     public static IEndpointRouteBuilder MapRolloutsApi(this IEndpointRouteBuilder app)
     {
@@ -90,101 +88,46 @@ public static class RolloutsApi
         return TypedResults.Ok(await rollouts.ListAsync(agent, limit ?? DefaultHistory, cancellationToken));
     }
 
-    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> GetRollout(
-        string agent, long id, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response, CancellationToken cancellationToken) =>
-        StatusAsync(agent, id, rollouts, gateways, response, cancellationToken);
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> GetRollout(string agent, long id, [AsParameters] RolloutsApiServices services) =>
+        StatusAsync(agent, id, services);
 
-    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> GetCurrentRollout(
-        string agent, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response, CancellationToken cancellationToken) =>
-        StatusAsync(agent, id: null, rollouts, gateways, response, cancellationToken);
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> GetCurrentRollout(string agent, [AsParameters] RolloutsApiServices services) =>
+        StatusAsync(agent, id: null, services);
 
-    public static async Task<Results<Created<RolloutStatus>, ProblemHttpResult>> StartRollout(
-        string agent,
-        StartRolloutRequest request,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
-        ClaimsPrincipal user,
-        RolloutEngine engine,
-        RolloutQueries rollouts,
-        GatewayRegistry gateways,
-        HttpResponse response,
-        CancellationToken cancellationToken)
-    {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var before = gateways.CurrentRevision;
-        var outcome = await engine.StartAsync(
-            agent, request.Revision, request.Steps, request.Reason, precondition, Actor.Of(user), cancellationToken, request.Analysis?.Template);
-        if (outcome.Error is { } error)
-        {
-            return ApiResults.Problem(error);
-        }
-
-        var acknowledgement = await gateways.AfterChangeAsync(before, cancellationToken);
-        var status = await rollouts.StatusAsync(outcome.Value!, cancellationToken) with { Gateways = acknowledgement };
-        ApiResults.SetETag(response, status.Version);
-        GatewayHeaders.Set(response, acknowledgement);
-        return TypedResults.Created($"/api/agents/{Uri.EscapeDataString(agent)}/rollouts/{status.Id}", status);
-    }
+    public static Task<Results<Created<RolloutStatus>, ProblemHttpResult>> StartRollout(
+        string agent, StartRolloutRequest request, Precondition ifMatch, [AsParameters] RolloutsApiServices services) =>
+        RespondAsync(services, cancellationToken => services.Commands.StartAsync(
+            agent, request.Revision, request.Steps, request.Reason, ifMatch, Actor.Of(services.User), cancellationToken, request.Analysis?.Template),
+            status => TypedResults.Created($"/api/agents/{Uri.EscapeDataString(agent)}/rollouts/{status.Id}", status));
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PauseRollout(
-        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
-        CancellationToken cancellationToken) =>
-        OperateAsync(engine.PauseAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
+        string agent, OperationRequest? request, Precondition ifMatch, [AsParameters] RolloutsApiServices services) =>
+        RespondAsync(services, cancellationToken => services.Commands.PauseAsync(agent, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken));
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> ResumeRollout(
-        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
-        CancellationToken cancellationToken) =>
-        OperateAsync(engine.ResumeAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
+        string agent, OperationRequest? request, Precondition ifMatch, [AsParameters] RolloutsApiServices services) =>
+        RespondAsync(services, cancellationToken => services.Commands.ResumeAsync(agent, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken));
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PromoteRollout(
-        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
-        CancellationToken cancellationToken) =>
-        OperateAsync(engine.PromoteAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
+        string agent, OperationRequest? request, Precondition ifMatch, [AsParameters] RolloutsApiServices services) =>
+        RespondAsync(services, cancellationToken => services.Commands.PromoteAsync(agent, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken));
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> PromoteRolloutFull(
-        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
-        CancellationToken cancellationToken) =>
-        OperateAsync(engine.PromoteFullAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
+        string agent, OperationRequest? request, Precondition ifMatch, [AsParameters] RolloutsApiServices services) =>
+        RespondAsync(services, cancellationToken => services.Commands.PromoteFullAsync(agent, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken));
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> AbortRollout(
-        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
-        CancellationToken cancellationToken) =>
-        OperateAsync(engine.AbortAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
+        string agent, OperationRequest? request, Precondition ifMatch, [AsParameters] RolloutsApiServices services) =>
+        RespondAsync(services, cancellationToken => services.Commands.AbortAsync(agent, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken));
 
     public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> RetryRollout(
-        string agent, OperationRequest? request, [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user,
-        RolloutEngine engine, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
-        CancellationToken cancellationToken) =>
-        OperateAsync(engine.RetryAsync, agent, request, ifMatch, user, rollouts, gateways, response, cancellationToken);
+        string agent, OperationRequest? request, Precondition ifMatch, [AsParameters] RolloutsApiServices services) =>
+        RespondAsync(services, cancellationToken => services.Commands.RetryAsync(agent, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken));
 
-    public static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> Undo(
-        string agent,
-        UndoRequest? request,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
-        ClaimsPrincipal user,
-        RolloutEngine engine,
-        RolloutQueries rollouts,
-        GatewayRegistry gateways,
-        HttpResponse response,
-        CancellationToken cancellationToken)
-    {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var before = gateways.CurrentRevision;
-        var outcome = await engine.UndoAsync(agent, request?.Revision, request?.Reason, precondition, Actor.Of(user), cancellationToken);
-        return await RespondAsync(outcome, before, rollouts, gateways, response, cancellationToken);
-    }
+    public static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> Undo(
+        string agent, UndoRequest? request, Precondition ifMatch, [AsParameters] RolloutsApiServices services) =>
+        RespondAsync(services, cancellationToken => services.Undo.UndoAsync(
+            agent, request?.Revision, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken));
 
     private static RouteHandlerBuilder MapOperation(RouteGroupBuilder api, string operation, string name, Delegate handler, string summary) =>
         api.MapPost($"/rollout/{operation}", handler)
@@ -195,51 +138,46 @@ public static class RolloutsApi
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
                 StatusCodes.Status412PreconditionFailed);
 
-    private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> OperateAsync(
-        Operation operation, string agent, OperationRequest? request, string? ifMatch, ClaimsPrincipal user,
-        RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response, CancellationToken cancellationToken)
-    {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var before = gateways.CurrentRevision;
-        var outcome = await operation(agent, request?.Reason, precondition, Actor.Of(user), cancellationToken);
-        return await RespondAsync(outcome, before, rollouts, gateways, response, cancellationToken);
-    }
+    private static Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> RespondAsync(
+        RolloutsApiServices services, Func<CancellationToken, Task<Outcome<RolloutRecord>>> operation) =>
+        RespondAsync(services, operation, status => TypedResults.Ok(status));
 
     /// <summary>
-    /// The operation's new status, once the gateways applied the routing it published (or the bounded wait ran out): an
-    /// abort is done when the gateways say so, and the answer says how many did.
+    /// Runs the command, then answers with the rollout's new status once the gateways applied the routing it published (or
+    /// the bounded wait ran out): an abort is done when the gateways say so, and the answer says how many did.
     /// </summary>
-    private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> RespondAsync(
-        Outcome<RolloutRecord> outcome, long routingBefore, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response,
-        CancellationToken cancellationToken)
+    private static async Task<Results<TResult, ProblemHttpResult>> RespondAsync<TResult>(
+        RolloutsApiServices services, Func<CancellationToken, Task<Outcome<RolloutRecord>>> operation, Func<RolloutStatus, TResult> result)
+        where TResult : IResult
     {
-        if (outcome.Error is { } error)
-        {
-            return ApiResults.Problem(error);
-        }
-
-        var acknowledgement = await gateways.AfterChangeAsync(routingBefore, cancellationToken);
-        var status = await rollouts.StatusAsync(outcome.Value!, cancellationToken);
-        ApiResults.SetETag(response, status.Version);
-        GatewayHeaders.Set(response, acknowledgement);
-        return TypedResults.Ok(status with { Gateways = acknowledgement });
+        var cancellationToken = services.CancellationToken;
+        var before = services.Gateways.CurrentRevision;
+        var outcome = await operation(cancellationToken);
+        return await outcome
+            .ThenAsync(async record =>
+            {
+                var acknowledgement = await services.Gateways.AfterChangeAsync(before, cancellationToken);
+                GatewayHeaders.Set(services.Response, acknowledgement);
+                return await services.Rollouts.StatusAsync(record, cancellationToken) with { Gateways = acknowledgement };
+            })
+            .ToResultAsync(services.Response, status => status.Version, result);
     }
 
-    private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> StatusAsync(
-        string agent, long? id, RolloutQueries rollouts, GatewayRegistry gateways, HttpResponse response, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<RolloutStatus>, ProblemHttpResult>> StatusAsync(string agent, long? id, RolloutsApiServices services)
     {
-        var status = await rollouts.StatusAsync(agent, id, cancellationToken);
-        if (status is null)
-        {
-            return ApiResults.Problem(new OperationError(ErrorKind.NotFound, "No rollout",
-                id is null ? $"Agent '{agent}' has no rollout yet." : $"Agent '{agent}' has no rollout {id}."));
-        }
-
-        ApiResults.SetETag(response, status.Version);
-        return TypedResults.Ok(status with { Gateways = gateways.Current() });
+        var status = await services.Rollouts.StatusAsync(agent, id, services.CancellationToken);
+        var notFound = new OperationError(ErrorKind.NotFound, "No rollout",
+            id is null ? $"Agent '{agent}' has no rollout yet." : $"Agent '{agent}' has no rollout {id}.");
+        return status.ToResult(notFound, services.Response, s => s.Version, s => TypedResults.Ok(s with { Gateways = services.Gateways.Current() }));
     }
 }
+
+/// <summary>What the rollout endpoints need besides their route, body and If-Match, bound as one parameter.</summary>
+public sealed record RolloutsApiServices(
+    RolloutCommands Commands,
+    UndoCommand Undo,
+    RolloutQueries Rollouts,
+    GatewayRegistry Gateways,
+    ClaimsPrincipal User,
+    HttpResponse Response,
+    CancellationToken CancellationToken);

@@ -5,7 +5,6 @@ using RolloutApi.Auth;
 using RolloutApi.Hosting;
 using RolloutApi.Http;
 using RolloutApi.Routing;
-using RolloutApi.Rollouts;
 
 namespace RolloutApi.Apis;
 
@@ -50,7 +49,7 @@ public static class RoutingApi
     public static Ok<RoutingTable> GetRoutingTable(RoutingTableBroadcaster broadcaster, HttpResponse response)
     {
         var table = broadcaster.Current;
-        response.Headers.ETag = Rollouts.Precondition.ETagFor(table.Revision);
+        response.Headers.ETag = Precondition.ETagFor(table.Revision);
         return TypedResults.Ok(table);
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RolloutApi.Auth;
+using RolloutApi.Catalog;
 using RolloutApi.Drivers;
 using RolloutApi.Drivers.Kubernetes;
 using RolloutApi.Flags;
@@ -12,15 +13,24 @@ using RolloutApi.Hosting;
 using RolloutApi.Http;
 using RolloutApi.Live;
 using RolloutApi.Rollouts;
+using RolloutApi.Rollouts.Analysis;
+using RolloutApi.Rollouts.Commands;
+using RolloutApi.Rollouts.Infrastructure;
+using RolloutApi.Rollouts.Reconciling;
+using RolloutApi.Rollouts.Transitions;
 using RolloutApi.Routing;
 using RolloutApi.Storage;
 using Scalar.AspNetCore;
+using ServiceDefaults.Http;
 
 namespace RolloutApi.Extensions;
 
 /// <summary>RolloutApi's wiring: options, auth, storage, routing, drivers, the rollout engine and the HTTP pipeline.</summary>
 public static class Extensions
 {
+    /// <summary>Every request this API takes is a small JSON document; 64 KiB leaves room for long step lists.</summary>
+    public const long MaxRequestBodyBytes = 64 * 1024;
+
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -53,7 +63,7 @@ public static class Extensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        app.UseRequestBodyLimit(MaxRequestBodyBytes);
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
@@ -97,7 +107,6 @@ public static class Extensions
         services.TryAddSingleton<RoutingTableBroadcaster>();
         services.TryAddSingleton<GatewayRegistry>();
         services.TryAddSingleton<RoutingTableWriter>();
-        services.TryAddSingleton<RoutingService>();
         services.TryAddSingleton<AgentQueries>();
     }
 
@@ -105,11 +114,19 @@ public static class Extensions
     {
         services.AddAnalysis();
         services.TryAddSingleton<RolloutStore>();
-        services.TryAddSingleton<RolloutEngine>();
         services.TryAddSingleton<RolloutQueries>();
         services.TryAddSingleton<RevisionService>();
-        services.TryAddSingleton<TrackInfrastructure>();
         services.TryAddSingleton<ReconcilerSignal>();
+        // The engine: commands (operators), transition writers (one transaction each), the reconcile pass and the tracks.
+        services.TryAddSingleton<RolloutCommands>();
+        services.TryAddSingleton<UndoCommand>();
+        services.TryAddSingleton<RouteCommands>();
+        services.TryAddSingleton<RolloutTransitions>();
+        services.TryAddSingleton<ReconcilePass>();
+        services.TryAddSingleton<StepAnalysis>();
+        services.TryAddSingleton<TrackConvergence>();
+        services.TryAddSingleton<TrackInfrastructure>();
+        services.TryAddSingleton<DriveGate>();
         // After DatabaseInitializer (registered in AddStorage): the first pass resumes whatever a crash interrupted.
         services.AddHostedService<RolloutReconciler>();
     }
@@ -117,11 +134,12 @@ public static class Extensions
     private static void AddHttpApi(this IServiceCollection services)
     {
         services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
-        // Binding failures throw, so that BadRequestExceptionHandler can say what was wrong in a problem document.
-        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Malformed requests (bad JSON, no body, too large, a bad If-Match) are answered with problems that say what was wrong.
+        services.AddHttpProblems();
         services.AddExceptionHandler<StorageUnavailableExceptionHandler>();
-        services.AddOpenApi(options => options.AddDocumentTransformer<ApiKeySecuritySchemeTransformer>());
+        services.AddOpenApi(options => options
+            .AddDocumentTransformer<ApiKeySecuritySchemeTransformer>()
+            .AddOperationTransformer<IfMatchHeaderTransformer>());
     }
 
     /// <summary>Strict input: unknown or duplicate members, numbers in strings and missing required members are errors.</summary>

@@ -1,5 +1,5 @@
 using AgentAspire.Contracts;
-using RolloutApi.Rollouts;
+using RolloutApi.Http;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Flags;

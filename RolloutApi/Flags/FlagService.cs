@@ -1,5 +1,7 @@
 using System.Text.Json;
 using RolloutApi.Flags.Validation;
+using RolloutApi.Http;
+using RolloutApi.Model;
 using RolloutApi.Rollouts;
 using RolloutApi.Storage;
 
@@ -115,7 +117,7 @@ public sealed partial class FlagService(
             return new OperationError(ErrorKind.Invalid, "Invalid scope", "The kill switch's scope is not valid; see errors.", scopeErrors);
         }
 
-        if (CheckReason(reason) is { } reasonError)
+        if (AuditReasons.Check(reason) is { } reasonError)
         {
             return reasonError;
         }
@@ -201,7 +203,7 @@ public sealed partial class FlagService(
 
     private static async Task<Outcome<FlagDocument>> ParseAsync(JsonElement featureManagement, string? reason, CancellationToken cancellationToken)
     {
-        if (CheckReason(reason) is { } reasonError)
+        if (AuditReasons.Check(reason) is { } reasonError)
         {
             return reasonError;
         }
@@ -214,11 +216,6 @@ public sealed partial class FlagService(
 
         return document;
     }
-
-    private static OperationError? CheckReason(string? reason) =>
-        reason is { Length: > RolloutEngine.MaxReasonLength }
-            ? OperationError.Invalid("reason", $"A reason is at most {RolloutEngine.MaxReasonLength} characters.")
-            : null;
 
     private static string Describe(FlagDocument document) => document.Flags.Count switch
     {

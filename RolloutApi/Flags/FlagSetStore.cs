@@ -1,4 +1,5 @@
 using AgentAspire.Contracts;
+using RolloutApi.Model;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Flags;
@@ -199,7 +200,7 @@ public sealed class FlagSetStore
         await using var command = session.Command($"""
             SELECT a.stable_revision, r.to_revision, a.idle_canary_version
             FROM agents a
-            LEFT JOIN rollouts r ON r.agent = a.name AND r.state IN ({Rollouts.RolloutStates.ActiveSqlList})
+            LEFT JOIN rollouts r ON r.agent = a.name AND r.state IN ({RolloutStates.ActiveSqlList})
             WHERE a.name = $agent
             """).With("$agent", agent);
         int stable;

@@ -3,7 +3,7 @@ using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Flags.Validation;
 using RolloutApi.Hosting;
-using RolloutApi.Rollouts;
+using RolloutApi.Http;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Flags;

@@ -2,7 +2,6 @@ using System.Globalization;
 using AgentAspire.Contracts;
 using Microsoft.Extensions.Options;
 using RolloutApi.Gateways;
-using RolloutApi.Rollouts.Analysis.Judges;
 
 namespace RolloutApi.Live;
 

@@ -7,7 +7,6 @@ using RolloutApi.Auth;
 using RolloutApi.Gateways;
 using RolloutApi.Hosting;
 using RolloutApi.Http;
-using RolloutApi.Rollouts;
 
 namespace RolloutApi.Live;
 

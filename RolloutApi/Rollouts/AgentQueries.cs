@@ -1,4 +1,5 @@
 using AgentAspire.Contracts;
+using RolloutApi.Model;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts;

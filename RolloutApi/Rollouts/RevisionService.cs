@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
 using RolloutApi.Hosting;
+using RolloutApi.Http;
+using RolloutApi.Model;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts;
@@ -49,9 +51,9 @@ public sealed class RevisionService(
             return OperationError.Invalid("imageTag", tagProblem);
         }
 
-        if (reason is { Length: > RolloutEngine.MaxReasonLength })
+        if (AuditReasons.Check(reason) is { } reasonError)
         {
-            return OperationError.Invalid("reason", $"A reason is at most {RolloutEngine.MaxReasonLength} characters.");
+            return reasonError;
         }
 
         await using var work = await database.BeginAsync(cancellationToken);

@@ -1,3 +1,6 @@
+
+
+using RolloutApi.Model;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts;

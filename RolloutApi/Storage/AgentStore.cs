@@ -1,23 +1,7 @@
 using AgentAspire.Contracts;
-using RolloutApi.Rollouts;
+using RolloutApi.Model;
 
 namespace RolloutApi.Storage;
-
-/// <summary>An agent's row: configuration, the stable revision, the weight and its routing revision.</summary>
-public sealed record AgentRecord(
-    string Name,
-    string StableDestination,
-    string CanaryDestination,
-    string IdleCanaryVersion,
-    string? Image,
-    int StableRevision,
-    int LastRevision,
-    int Weight,
-    long RouteRevision,
-    DateTimeOffset CreatedAt);
-
-/// <summary>An immutable revision row.</summary>
-public sealed record RevisionRecord(string Agent, int Number, string Version, string ImageTag, DateTimeOffset CreatedAt, string CreatedBy);
 
 /// <summary>Raw SQL for agents, their routes and their revisions.</summary>
 public sealed class AgentStore

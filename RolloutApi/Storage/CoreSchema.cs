@@ -1,4 +1,6 @@
-using RolloutApi.Rollouts;
+
+
+using RolloutApi.Model;
 
 namespace RolloutApi.Storage;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using RolloutApi.Hosting;
-using RolloutApi.Rollouts;
+using RolloutApi.Model;
 
 namespace RolloutApi.Storage;
 

@@ -1,3 +1,5 @@
+
+
 namespace RolloutApi.Storage;
 
 /// <summary>Where an agent stood before or after a transition: the rollout's state and step (if any) and the canary weight.</summary>

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using AgentAspire.Contracts;
 using RolloutApi.Hosting;
 
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Rollouts.Analysis;
 
 /// <summary>Analysis settings (section <c>Analysis</c>).</summary>
 public sealed class AnalysisOptions

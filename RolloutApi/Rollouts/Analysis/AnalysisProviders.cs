@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using RolloutApi.Rollouts.Analysis;
 using Microsoft.Extensions.Options;
+using RolloutApi.Model;
 
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Rollouts.Analysis;
 
 /// <summary>The registered analysis providers, by name (case-insensitive).</summary>
 public sealed class AnalysisProviders(IEnumerable<IAnalysisProvider> providers, IOptions<AnalysisOptions> options)

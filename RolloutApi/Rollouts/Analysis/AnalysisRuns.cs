@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using RolloutApi.Model;
 
 namespace RolloutApi.Rollouts.Analysis;
 

@@ -1,3 +1,5 @@
+
+using RolloutApi.Rollouts.Analysis.Notifications;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts.Analysis;

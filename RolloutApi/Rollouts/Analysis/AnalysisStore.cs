@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using RolloutApi.Model;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts.Analysis;

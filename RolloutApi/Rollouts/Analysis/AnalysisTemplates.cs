@@ -1,3 +1,5 @@
+
+using RolloutApi.Http;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts.Analysis;

@@ -1,16 +1,8 @@
 using System.Text.Json.Serialization;
 using RolloutApi.Drivers;
+using RolloutApi.Model;
 
-namespace RolloutApi.Rollouts;
-
-/// <summary>An analysis verdict. Inconclusive means too little data: the rollout pauses, it never fails on no data.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<AnalysisVerdict>))]
-public enum AnalysisVerdict
-{
-    Pass,
-    Fail,
-    Inconclusive,
-}
+namespace RolloutApi.Rollouts.Analysis;
 
 /// <summary>What an analysis is asked to judge: the canary against the stable track, at the rollout's current weight.</summary>
 /// <param name="Agent">The agent.</param>

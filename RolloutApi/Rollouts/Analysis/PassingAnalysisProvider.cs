@@ -1,4 +1,6 @@
-namespace RolloutApi.Rollouts;
+using RolloutApi.Model;
+
+namespace RolloutApi.Rollouts.Analysis;
 
 /// <summary>The default provider until metric-based analysis is configured: records <see cref="AnalysisVerdict.Pass"/>.</summary>
 internal sealed class PassingAnalysisProvider : IAnalysisProvider

@@ -1,3 +1,5 @@
+
+using RolloutApi.Model;
 using RolloutApi.Storage;
 
 namespace RolloutApi.Rollouts.Analysis;

@@ -1,4 +1,4 @@
-using RolloutApi.Rollouts;
+using RolloutApi.Model;
 using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Rollouts.Analysis.Judges;
 using Xunit.Abstractions;

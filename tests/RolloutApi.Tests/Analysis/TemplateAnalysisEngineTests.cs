@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
-using RolloutApi.Rollouts;
+using RolloutApi.Http;
+using RolloutApi.Model;
 using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Rollouts.Analysis.Judges;
 using RolloutApi.Storage;
@@ -87,7 +88,7 @@ public sealed class TemplateAnalysisEngineTests : IAsyncLifetime
 
         // Resume with traffic: a new background run, the rollout moves on.
         Source.Next = Healthy(canary: 100, stable: 9_900);
-        Assert.Null((await _host.Engine.ResumeAsync(Agent, null, Precondition.None, "tester", None)).Error);
+        Assert.Null((await _host.Commands.ResumeAsync(Agent, null, Precondition.None, "tester", None)).Error);
         status = await _host.DriveAsync(s => s.CurrentStepIndex == 3);
         Assert.Equal(5_000, _host.RoutedWeight);
         Assert.Equal(2, (await RunsAsync(status.Id)).Count);
@@ -151,7 +152,7 @@ public sealed class TemplateAnalysisEngineTests : IAsyncLifetime
 
     private async Task StartAsync(int revision, IReadOnlyList<RolloutStep> steps, string? background)
     {
-        var outcome = await _host.Engine.StartAsync(Agent, revision, steps, null, Precondition.None, "tester", None, background);
+        var outcome = await _host.Commands.StartAsync(Agent, revision, steps, null, Precondition.None, "tester", None, background);
         Assert.Null(outcome.Error);
     }
 

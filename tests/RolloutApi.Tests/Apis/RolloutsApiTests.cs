@@ -4,7 +4,7 @@ using System.Text.Json;
 using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Time.Testing;
-using RolloutApi.Apis;
+using RolloutApi.Model;
 using RolloutApi.Rollouts;
 using RolloutApi.Tests.Infrastructure;
 

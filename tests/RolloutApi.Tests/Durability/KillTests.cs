@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using AgentAspire.Contracts;
+using RolloutApi.Model;
 using RolloutApi.Rollouts;
 using RolloutApi.Storage;
 using RolloutApi.Tests.Infrastructure;

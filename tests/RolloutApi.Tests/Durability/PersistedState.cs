@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using RolloutApi.Rollouts;
+using RolloutApi.Model;
 using RolloutApi.Storage;
 using RolloutApi.Tests.Infrastructure;
 

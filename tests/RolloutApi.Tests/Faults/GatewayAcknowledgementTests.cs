@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Net;
+using System.Net.Http.Json;
 using AgentAspire.Contracts;
 using AgentAspire.TestSupport;
+using RolloutApi.Model;
 using RolloutApi.Rollouts;
 using RolloutApi.Routing;
 using RolloutApi.Tests.Durability;

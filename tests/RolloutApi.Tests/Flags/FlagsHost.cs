@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using RolloutApi.Flags;
 using RolloutApi.Tests.Infrastructure;
 
 namespace RolloutApi.Tests.Flags;

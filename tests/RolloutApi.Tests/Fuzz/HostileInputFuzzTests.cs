@@ -371,7 +371,7 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
                 ? $$"""{"version": "{{version}}"}"""
                 : $$"""{"version": "9.{{index}}.1", "imageTag": "{{Pick(random, new[] { "latest", "LATEST", "", "a b", "-x", ".x", new string('t', 129), "sha256:abc" })}}"}""",
             0 => """{"weight": null}""",
-            _ => $$"""{"reason": "{{new string('r', RolloutEngine.MaxReasonLength + 1 + random.Next(100))}}"}""",
+            _ => $$"""{"reason": "{{new string('r', AuditReasons.MaxLength + 1 + random.Next(100))}}"}""",
         };
     }
 

@@ -1,3 +1,5 @@
+
+using RolloutApi.Model;
 using RolloutApi.Rollouts;
 using RolloutApi.Storage;
 

@@ -5,17 +5,22 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using RolloutApi.Catalog;
 using RolloutApi.Drivers;
 using RolloutApi.Extensions;
+using RolloutApi.Http;
+using RolloutApi.Model;
 using RolloutApi.Rollouts;
+using RolloutApi.Rollouts.Analysis;
+using RolloutApi.Rollouts.Commands;
+using RolloutApi.Rollouts.Reconciling;
 using RolloutApi.Routing;
-using RolloutApi.Storage;
 
 namespace RolloutApi.Tests.Infrastructure;
 
 /// <summary>
 /// The engine with production wiring (<c>AddApplicationServices</c>) on a temporary SQLite file and a FakeTimeProvider, without
-/// the HTTP server or the background reconciler: tests call <see cref="RolloutEngine.ReconcileAsync"/> themselves.
+/// the HTTP server or the background reconciler: tests call <see cref="ReconcilePass.ReconcileAsync"/> themselves.
 /// </summary>
 public sealed class EngineHost : IAsyncDisposable
 {
@@ -35,11 +40,15 @@ public sealed class EngineHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public RolloutEngine Engine => Services.GetRequiredService<RolloutEngine>();
+    public RolloutCommands Commands => Services.GetRequiredService<RolloutCommands>();
+
+    public UndoCommand Undo => Services.GetRequiredService<UndoCommand>();
+
+    public ReconcilePass Reconciler => Services.GetRequiredService<ReconcilePass>();
 
     public RevisionService Revisions => Services.GetRequiredService<RevisionService>();
 
-    public RoutingService Routing => Services.GetRequiredService<RoutingService>();
+    public RouteCommands Routing => Services.GetRequiredService<RouteCommands>();
 
     public RolloutQueries Queries => Services.GetRequiredService<RolloutQueries>();
 
@@ -81,7 +90,7 @@ public sealed class EngineHost : IAsyncDisposable
     {
         for (var pass = 0; pass < maxPasses; pass++)
         {
-            var due = await Engine.ReconcileAsync(CancellationToken.None).WaitAsync(Deadline.Request);
+            var due = await Reconciler.ReconcileAsync(CancellationToken.None).WaitAsync(Deadline.Request);
             var status = await StatusAsync();
             if (done(status))
             {
@@ -115,7 +124,7 @@ public sealed class EngineHost : IAsyncDisposable
 
     public async Task<RolloutRecord> StartRolloutAsync(int revision, IReadOnlyList<RolloutStep>? steps = null)
     {
-        var outcome = await Engine.StartAsync(RolloutApiFactory.Agent, revision, steps, null, Precondition.None, "tester", CancellationToken.None)
+        var outcome = await Commands.StartAsync(RolloutApiFactory.Agent, revision, steps, null, Precondition.None, "tester", CancellationToken.None)
             .WaitAsync(Deadline.Request);
         Assert.Null(outcome.Error);
         return outcome.Value!;

@@ -1,6 +1,8 @@
 using AgentAspire.Contracts;
 using Microsoft.Extensions.DependencyInjection;
-using RolloutApi.Rollouts;
+using RolloutApi.Http;
+using RolloutApi.Model;
+using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Storage;
 using RolloutApi.Tests.Infrastructure;
 
@@ -16,7 +18,6 @@ public sealed class RolloutEngineTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private RolloutEngine Engine => _host.Engine;
 
     private ScriptedAnalysisProvider Analysis => _host.Services.GetServices<IAnalysisProvider>().OfType<ScriptedAnalysisProvider>().Single();
 
@@ -31,7 +32,7 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         var status = await _host.StatusAsync();
         while (status.State.IsActive())
         {
-            var due = await Engine.ReconcileAsync(None);
+            var due = await _host.Reconciler.ReconcileAsync(None);
             status = await _host.StatusAsync();
             if (weights.Count == 0 || weights[^1] != _host.RoutedWeight)
             {
@@ -67,7 +68,7 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         Assert.Equal("2.0.0", _host.Broadcaster.Current.Find(Agent)!.Canary.Version);
 
         await _host.DriveAsync(s => s.CurrentStepIndex == 1);
-        await Engine.PromoteAsync(Agent, null, Precondition.None, "tester", None);
+        await _host.Commands.PromoteAsync(Agent, null, Precondition.None, "tester", None);
         await _host.DriveAsync(s => s.State == RolloutState.Promoted);
 
         var calls = _host.Driver.Calls.ToList();
@@ -88,10 +89,10 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         var started = paused.StepStartedAt;
 
         _host.Time.Advance(TimeSpan.FromSeconds(59));
-        var due = await Engine.ReconcileAsync(None);
+        var due = await _host.Reconciler.ReconcileAsync(None);
         var stillPaused = await _host.StatusAsync();
         _host.Time.Advance(TimeSpan.FromSeconds(1));
-        await Engine.ReconcileAsync(None);
+        await _host.Reconciler.ReconcileAsync(None);
         var after = await _host.StatusAsync();
 
         Assert.Equal(started + TimeSpan.FromSeconds(60), due);
@@ -108,12 +109,12 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         await _host.StartRolloutAsync(revision, [RolloutStep.Weight(100), RolloutStep.PauseFor(TimeSpan.FromSeconds(60)), RolloutStep.PauseUntilPromoted()]);
         var atPause = await _host.DriveAsync(s => s.CurrentStepIndex == 1);
 
-        var paused = await Engine.PauseAsync(Agent, "looking at a graph", Precondition.None, "alice", None);
+        var paused = await _host.Commands.PauseAsync(Agent, "looking at a graph", Precondition.None, "alice", None);
         _host.Time.Advance(TimeSpan.FromMinutes(5));
-        await Engine.ReconcileAsync(None);
+        await _host.Reconciler.ReconcileAsync(None);
         var held = await _host.StatusAsync();
-        var resumed = await Engine.ResumeAsync(Agent, null, Precondition.None, "alice", None);
-        await Engine.ReconcileAsync(None);
+        var resumed = await _host.Commands.ResumeAsync(Agent, null, Precondition.None, "alice", None);
+        await _host.Reconciler.ReconcileAsync(None);
         var after = await _host.StatusAsync();
 
         Assert.Equal(RolloutHold.Operator, paused.Value!.Hold);
@@ -129,13 +130,13 @@ public sealed class RolloutEngineTests : IAsyncLifetime
     [Fact]
     public async Task Resume_without_a_hold_and_operations_without_a_rollout_are_refused()
     {
-        var none = await Engine.PauseAsync(Agent, null, Precondition.None, "alice", None);
-        var unknown = await Engine.AbortAsync("no-such-agent", null, Precondition.None, "alice", None);
+        var none = await _host.Commands.PauseAsync(Agent, null, Precondition.None, "alice", None);
+        var unknown = await _host.Commands.AbortAsync("no-such-agent", null, Precondition.None, "alice", None);
         var revision = await _host.CreateRevisionAsync("2.0.0");
         await _host.StartRolloutAsync(revision, [RolloutStep.PauseUntilPromoted()]);
         await _host.DriveAsync(s => s.CurrentStepIndex == 0);
 
-        var resume = await Engine.ResumeAsync(Agent, null, Precondition.None, "alice", None);
+        var resume = await _host.Commands.ResumeAsync(Agent, null, Precondition.None, "alice", None);
 
         Assert.Equal(ErrorKind.NotFound, none.Error!.Kind);
         Assert.Equal(ErrorKind.NotFound, unknown.Error!.Kind);
@@ -149,11 +150,11 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         await _host.StartRolloutAsync(revision,
             [RolloutStep.Weight(100), RolloutStep.PauseUntilPromoted(), RolloutStep.Weight(1_000), RolloutStep.PauseUntilPromoted(), RolloutStep.Weight(5_000)]);
         await _host.DriveAsync(s => s.CurrentStepIndex == 1);
-        Assert.Null(await Engine.ReconcileAsync(None));
+        Assert.Null(await _host.Reconciler.ReconcileAsync(None));
 
-        await Engine.PromoteAsync(Agent, null, Precondition.None, "alice", None);
+        await _host.Commands.PromoteAsync(Agent, null, Precondition.None, "alice", None);
         var second = await _host.DriveAsync(s => s.CurrentStepIndex == 3);
-        var full = await Engine.PromoteFullAsync(Agent, null, Precondition.None, "alice", None);
+        var full = await _host.Commands.PromoteFullAsync(Agent, null, Precondition.None, "alice", None);
         var done = await _host.DriveAsync(s => !s.State.IsActive());
 
         Assert.Equal(1_000, second.Weight);
@@ -172,7 +173,7 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         Assert.Equal(2_500, _host.RoutedWeight);
         var revisionBefore = _host.Broadcaster.Current.Revision;
 
-        var aborted = await Engine.AbortAsync(Agent, "errors up", Precondition.None, "alice", None);
+        var aborted = await _host.Commands.AbortAsync(Agent, "errors up", Precondition.None, "alice", None);
 
         Assert.Equal(RolloutState.Aborted, aborted.Value!.State);
         var route = _host.Broadcaster.Current.Find(Agent)!;
@@ -180,9 +181,9 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         Assert.Equal(RolloutApiFactory.IdleCanaryVersion, route.Canary.Version);
         Assert.Equal(RolloutApiFactory.StableVersion, route.Stable.Version);
         Assert.True(_host.Broadcaster.Current.Revision > revisionBefore);
-        await Engine.ReconcileAsync(None);
+        await _host.Reconciler.ReconcileAsync(None);
         Assert.Equal("scale canary 0 at weight 0", _host.Driver.Calls.Last());
-        var again = await Engine.AbortAsync(Agent, null, Precondition.None, "alice", None);
+        var again = await _host.Commands.AbortAsync(Agent, null, Precondition.None, "alice", None);
         Assert.Equal(aborted.Value.Version, again.Value!.Version);
     }
 
@@ -192,11 +193,11 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         var revision = await _host.CreateRevisionAsync("2.0.0");
         await _host.StartRolloutAsync(revision, [RolloutStep.Weight(100), RolloutStep.PauseUntilPromoted(), RolloutStep.Weight(1_000)]);
         await _host.DriveAsync(s => s.CurrentStepIndex == 1);
-        await Engine.AbortAsync(Agent, null, Precondition.None, "alice", None);
+        await _host.Commands.AbortAsync(Agent, null, Precondition.None, "alice", None);
 
-        var retried = await Engine.RetryAsync(Agent, null, Precondition.None, "alice", None);
+        var retried = await _host.Commands.RetryAsync(Agent, null, Precondition.None, "alice", None);
         var running = await _host.DriveAsync(s => s.CurrentStepIndex == 1);
-        var notAgain = await Engine.RetryAsync(Agent, null, Precondition.None, "alice", None);
+        var notAgain = await _host.Commands.RetryAsync(Agent, null, Precondition.None, "alice", None);
 
         Assert.Equal(RolloutRecord.Preparing, retried.Value!.StepIndex);
         Assert.Equal(RolloutState.Paused, running.State);
@@ -215,11 +216,11 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         await _host.StartRolloutAsync(third, [RolloutStep.Weight(100)]);
         await _host.DriveAsync(s => s.State == RolloutState.Promoted);
 
-        var undo = await Engine.UndoAsync(Agent, null, null, Precondition.None, "alice", None);
+        var undo = await _host.Undo.UndoAsync(Agent, null, null, Precondition.None, "alice", None);
         var stableAfterUndo = _host.Broadcaster.Current.Find(Agent)!.Stable.Version;
-        var named = await Engine.UndoAsync(Agent, 1, "back to the beginning", Precondition.None, "alice", None);
-        var same = await Engine.UndoAsync(Agent, 1, null, Precondition.None, "alice", None);
-        var missing = await Engine.UndoAsync(Agent, 99, null, Precondition.None, "alice", None);
+        var named = await _host.Undo.UndoAsync(Agent, 1, "back to the beginning", Precondition.None, "alice", None);
+        var same = await _host.Undo.UndoAsync(Agent, 1, null, Precondition.None, "alice", None);
+        var missing = await _host.Undo.UndoAsync(Agent, 99, null, Precondition.None, "alice", None);
 
         Assert.Equal(RolloutState.RolledBack, undo.Value!.State);
         Assert.Equal(second, undo.Value.ToRevision);
@@ -234,11 +235,11 @@ public sealed class RolloutEngineTests : IAsyncLifetime
     [Fact]
     public async Task Undo_is_refused_while_a_rollout_is_active_and_before_any_promotion()
     {
-        var noPrevious = await Engine.UndoAsync(Agent, null, null, Precondition.None, "alice", None);
+        var noPrevious = await _host.Undo.UndoAsync(Agent, null, null, Precondition.None, "alice", None);
         var revision = await _host.CreateRevisionAsync("2.0.0");
         await _host.StartRolloutAsync(revision, [RolloutStep.PauseUntilPromoted()]);
 
-        var whileActive = await Engine.UndoAsync(Agent, 1, null, Precondition.None, "alice", None);
+        var whileActive = await _host.Undo.UndoAsync(Agent, 1, null, Precondition.None, "alice", None);
 
         Assert.Equal(ErrorKind.Conflict, noPrevious.Error!.Kind);
         Assert.Equal(ErrorKind.Conflict, whileActive.Error!.Kind);
@@ -251,9 +252,9 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         var third = await _host.CreateRevisionAsync("3.0.0");
         await _host.StartRolloutAsync(second, [RolloutStep.PauseUntilPromoted()]);
 
-        var again = await Engine.StartAsync(Agent, third, null, null, Precondition.None, "bob", None);
+        var again = await _host.Commands.StartAsync(Agent, third, null, null, Precondition.None, "bob", None);
         var weight = await _host.Routing.SetWeightAsync(Agent, 100, Precondition.None, "bob", None);
-        var stable = await Engine.StartAsync(Agent, 1, null, null, Precondition.None, "bob", None);
+        var stable = await _host.Commands.StartAsync(Agent, 1, null, null, Precondition.None, "bob", None);
 
         Assert.Equal(ErrorKind.Conflict, again.Error!.Kind);
         Assert.Equal(ErrorKind.Conflict, weight.Error!.Kind);
@@ -269,9 +270,9 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         Assert.True(Precondition.TryParse($"\"{seen.Version}\"", out var etag));
 
         var results = await Task.WhenAll(
-            Engine.PromoteAsync(Agent, null, etag, "alice", None),
-            Engine.AbortAsync(Agent, null, etag, "bob", None),
-            Engine.PauseAsync(Agent, null, etag, "carol", None));
+            _host.Commands.PromoteAsync(Agent, null, etag, "alice", None),
+            _host.Commands.AbortAsync(Agent, null, etag, "bob", None),
+            _host.Commands.PauseAsync(Agent, null, etag, "carol", None));
 
         Assert.Single(results, r => r.Error is null);
         Assert.Equal(2, results.Count(r => r.Error?.Kind == ErrorKind.PreconditionFailed));
@@ -288,13 +289,13 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         Assert.True(Precondition.TryParse("\"1\"", out var stale));
         Assert.True(Precondition.TryParse("W/\"2\"", out var weak));
 
-        var startStale = await Engine.StartAsync(Agent, revision, null, null, staleRoute, "bob", None);
+        var startStale = await _host.Commands.StartAsync(Agent, revision, null, null, staleRoute, "bob", None);
         var revisionStale = await _host.Revisions.CreateAsync(Agent, "3.0.0", null, null, stale, "bob", None);
         var revisionWeak = await _host.Revisions.CreateAsync(Agent, "3.0.0", null, null, weak, "bob", None);
         await _host.StartRolloutAsync(revision, [RolloutStep.PauseUntilPromoted()]);
         var current = await _host.StatusAsync();
         Assert.True(Precondition.TryParse($"\"{current.Version + 7}\"", out var future));
-        var pauseStale = await Engine.PauseAsync(Agent, null, future, "bob", None);
+        var pauseStale = await _host.Commands.PauseAsync(Agent, null, future, "bob", None);
 
         Assert.Equal(ErrorKind.PreconditionFailed, startStale.Error!.Kind);
         Assert.Equal(ErrorKind.PreconditionFailed, revisionStale.Error!.Kind);
@@ -313,7 +314,7 @@ public sealed class RolloutEngineTests : IAsyncLifetime
 
         var held = await _host.DriveAsync(s => s.Hold is not null);
         Analysis.Verdicts.Enqueue(AnalysisVerdict.Fail);
-        await Engine.ResumeAsync(Agent, null, Precondition.None, "alice", None);
+        await _host.Commands.ResumeAsync(Agent, null, Precondition.None, "alice", None);
         var failed = await _host.DriveAsync(s => !s.State.IsActive());
 
         Assert.Equal(RolloutState.Paused, held.State);
@@ -362,7 +363,7 @@ public sealed class RolloutEngineTests : IAsyncLifetime
         var revision = await host.CreateRevisionAsync("2.0.0");
         await host.StartRolloutAsync(revision, [RolloutStep.Weight(100), RolloutStep.PauseUntilPromoted()]);
         await host.DriveAsync(s => s.CurrentStepIndex == 1);
-        await host.Engine.AbortAsync(Agent, null, Precondition.None, "alice", None);
+        await host.Commands.AbortAsync(Agent, null, Precondition.None, "alice", None);
 
         var audit = await host.AuditAsync();
 

@@ -1,6 +1,6 @@
 using AgentAspire.Contracts;
 using Microsoft.Extensions.Configuration;
-using RolloutApi.Rollouts;
+using RolloutApi.Model;
 
 namespace RolloutApi.Flags.Validation.Filters;
 

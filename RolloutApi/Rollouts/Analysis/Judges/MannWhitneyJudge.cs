@@ -1,5 +1,6 @@
 using AgentAspire.Contracts;
 using MathNet.Numerics.Distributions;
+using RolloutApi.Model;
 
 namespace RolloutApi.Rollouts.Analysis.Judges;
 

@@ -1,3 +1,5 @@
+using RolloutApi.Model;
+
 namespace RolloutApi.Rollouts.Analysis.Judges;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using AgentAspire.Contracts;
 using RolloutApi.Gateways;
-using RolloutApi.Rollouts.Analysis.Judges;
 
 namespace RolloutApi.Rollouts.Analysis;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Model;
 
 /// <summary>Why an active rollout is held besides a pause step; cleared by resume or promote.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<RolloutHold>))]

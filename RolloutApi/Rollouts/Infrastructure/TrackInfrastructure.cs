@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using RolloutApi.Drivers;
 using RolloutApi.Hosting;
 
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Rollouts.Infrastructure;
 
 /// <summary>
 /// Makes the tracks match persisted state through the configured <see cref="ITrackDriver"/>, remembering what it last applied

@@ -1,6 +1,6 @@
 using RolloutApi.Routing;
 
-namespace RolloutApi.Http;
+namespace RolloutApi.Apis;
 
 /// <summary>
 /// How many gateways applied a routing change, on the response of every call that can change routing, for clients

@@ -1,11 +1,13 @@
 using AgentAspire.Contracts;
-using RolloutApi.Rollouts;
+using RolloutApi.Http;
+using RolloutApi.Model;
+using RolloutApi.Routing;
 using RolloutApi.Storage;
 
-namespace RolloutApi.Routing;
+namespace RolloutApi.Rollouts.Commands;
 
 /// <summary>Reads routes and sets an agent's weight by hand (an operator's override when no rollout drives it).</summary>
-public sealed class RoutingService(
+public sealed class RouteCommands(
     SqliteDatabase database, AgentStore agents, RolloutStore rollouts, RoutingTableWriter writer, TransitionRecorder recorder,
     ReconcilerSignal signal)
 {

@@ -5,11 +5,11 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using RolloutApi.Auth;
+using RolloutApi.Flags;
 using RolloutApi.Hosting;
 using RolloutApi.Http;
-using RolloutApi.Rollouts;
 
-namespace RolloutApi.Flags;
+namespace RolloutApi.Apis;
 
 /// <summary>
 /// Remote feature flags: the snapshot and stream agents read (viewer), the flag sets and kill switches operators change.
@@ -142,41 +142,18 @@ public static class FlagsApi
     }
 
     public static async Task<Results<Ok<FlagDefinitionsView>, ProblemHttpResult>> GetFlagDefinitions(
-        string agent, FlagQueries queries, HttpResponse response, CancellationToken cancellationToken)
-    {
-        if (await queries.GetDefinitionsAsync(agent, cancellationToken) is not { } view)
-        {
-            return ApiResults.Problem(OperationError.AgentNotFound(agent));
-        }
-
-        ApiResults.SetETag(response, view.Version);
-        return TypedResults.Ok(view);
-    }
+        string agent, FlagQueries queries, HttpResponse response, CancellationToken cancellationToken) =>
+        (await queries.GetDefinitionsAsync(agent, cancellationToken))
+            .ToResult(OperationError.AgentNotFound(agent), response, view => view.Version, view => TypedResults.Ok(view));
 
     public static async Task<Results<Ok<FlagDefinitionsView>, ProblemHttpResult>> SetFlagDefinitions(
-        string agent,
-        FlagSetRequest request,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
-        ClaimsPrincipal user,
-        FlagService flags,
-        FlagQueries queries,
-        HttpResponse response,
-        CancellationToken cancellationToken)
+        string agent, FlagSetRequest request, Precondition ifMatch, [AsParameters] FlagsApiServices services)
     {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var outcome = await flags.SetDefinitionsAsync(agent, request.FeatureManagement, request.Reason, precondition, Actor.Of(user), cancellationToken);
-        if (outcome.Error is { } error)
-        {
-            return ApiResults.Problem(error);
-        }
-
-        var view = (await queries.GetDefinitionsAsync(agent, cancellationToken))!;
-        ApiResults.SetETag(response, view.Version);
-        return TypedResults.Ok(view);
+        var outcome = await services.Flags.SetDefinitionsAsync(
+            agent, request.FeatureManagement, request.Reason, ifMatch, Actor.Of(services.User), services.CancellationToken);
+        return await outcome
+            .ThenAsync(async _ => (await services.Queries.GetDefinitionsAsync(agent, services.CancellationToken))!)
+            .ToResultAsync(services.Response, view => view.Version, view => TypedResults.Ok(view));
     }
 
     public static async Task<Results<Ok<RevisionFlagsView>, ProblemHttpResult>> GetRevisionFlags(
@@ -187,28 +164,18 @@ public static class FlagsApi
     }
 
     public static async Task<Results<Created<RevisionFlagsView>, Ok<RevisionFlagsView>, ProblemHttpResult>> SetRevisionFlags(
-        string agent,
-        int revision,
-        FlagSetRequest request,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
-        ClaimsPrincipal user,
-        FlagService flags,
-        HttpResponse response,
-        CancellationToken cancellationToken)
+        string agent, int revision, FlagSetRequest request, Precondition ifMatch, [AsParameters] FlagsApiServices services)
     {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var outcome = await flags.SetRevisionFlagsAsync(agent, revision, request.FeatureManagement, request.Reason, precondition, Actor.Of(user), cancellationToken);
+        var outcome = await services.Flags.SetRevisionFlagsAsync(
+            agent, revision, request.FeatureManagement, request.Reason, ifMatch, Actor.Of(services.User), services.CancellationToken);
         if (outcome.Error is { } error)
         {
             return ApiResults.Problem(error);
         }
 
+        // Two success results (created, or unchanged), so not ApiResults.ToResult: it answers one.
         var change = outcome.Value!;
-        ApiResults.SetETag(response, change.Version);
+        ApiResults.SetETag(services.Response, change.Version);
         var view = RevisionFlagsView.From(change.Value);
         return change.Changed
             ? TypedResults.Created($"/api/agents/{Uri.EscapeDataString(agent)}/revisions/{revision}/flags", view)
@@ -216,76 +183,59 @@ public static class FlagsApi
     }
 
     public static async Task<Results<Ok<FlagKillsView>, ProblemHttpResult>> ListFlagKills(
-        string agent, FlagQueries queries, HttpResponse response, CancellationToken cancellationToken)
-    {
-        if (await queries.GetKillsAsync(agent, cancellationToken) is not { } view)
-        {
-            return ApiResults.Problem(OperationError.AgentNotFound(agent));
-        }
-
-        ApiResults.SetETag(response, view.Version);
-        return TypedResults.Ok(view);
-    }
+        string agent, FlagQueries queries, HttpResponse response, CancellationToken cancellationToken) =>
+        (await queries.GetKillsAsync(agent, cancellationToken))
+            .ToResult(OperationError.AgentNotFound(agent), response, view => view.Version, view => TypedResults.Ok(view));
 
     public static Task<Results<Ok<FlagKillResult>, ProblemHttpResult>> KillFlag(
-        string agent, string flag, FlagKillRequest? request, [FromQuery] string? track, [FromQuery] int? revision,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user, FlagService flags, FlagQueries queries,
-        HttpResponse response, CancellationToken cancellationToken) =>
-        SwitchAsync(kill: true, agent, flag, request, track, revision, ifMatch, user, flags, queries, response, cancellationToken);
+        string agent, string flag, FlagKillRequest? request, [FromQuery] string? track, [FromQuery] int? revision, Precondition ifMatch,
+        [AsParameters] FlagsApiServices services) =>
+        SwitchAsync(kill: true, agent, flag, request, track, revision, ifMatch, services);
 
     public static Task<Results<Ok<FlagKillResult>, ProblemHttpResult>> RestoreFlag(
-        string agent, string flag, [FromBody] FlagKillRequest? request, [FromQuery] string? track, [FromQuery] int? revision,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user, FlagService flags, FlagQueries queries,
-        HttpResponse response, CancellationToken cancellationToken) =>
-        SwitchAsync(kill: false, agent, flag, request, track, revision, ifMatch, user, flags, queries, response, cancellationToken);
+        string agent, string flag, [FromBody] FlagKillRequest? request, [FromQuery] string? track, [FromQuery] int? revision, Precondition ifMatch,
+        [AsParameters] FlagsApiServices services) =>
+        SwitchAsync(kill: false, agent, flag, request, track, revision, ifMatch, services);
 
     public static Task<Results<Ok<FlagKillResult>, ProblemHttpResult>> KillAllFlags(
-        string agent, FlagKillRequest? request, [FromQuery] string? track, [FromQuery] int? revision,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user, FlagService flags, FlagQueries queries,
-        HttpResponse response, CancellationToken cancellationToken) =>
-        SwitchAsync(kill: true, agent, flag: null, request, track, revision, ifMatch, user, flags, queries, response, cancellationToken);
+        string agent, FlagKillRequest? request, [FromQuery] string? track, [FromQuery] int? revision, Precondition ifMatch,
+        [AsParameters] FlagsApiServices services) =>
+        SwitchAsync(kill: true, agent, flag: null, request, track, revision, ifMatch, services);
 
     public static Task<Results<Ok<FlagKillResult>, ProblemHttpResult>> RestoreAllFlags(
-        string agent, [FromBody] FlagKillRequest? request, [FromQuery] string? track, [FromQuery] int? revision,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch, ClaimsPrincipal user, FlagService flags, FlagQueries queries,
-        HttpResponse response, CancellationToken cancellationToken) =>
-        SwitchAsync(kill: false, agent, flag: null, request, track, revision, ifMatch, user, flags, queries, response, cancellationToken);
+        string agent, [FromBody] FlagKillRequest? request, [FromQuery] string? track, [FromQuery] int? revision, Precondition ifMatch,
+        [AsParameters] FlagsApiServices services) =>
+        SwitchAsync(kill: false, agent, flag: null, request, track, revision, ifMatch, services);
 
     private static async Task<Results<Ok<FlagKillResult>, ProblemHttpResult>> SwitchAsync(
-        bool kill, string agent, string? flag, FlagKillRequest? request, string? track, int? revision, string? ifMatch,
-        ClaimsPrincipal user, FlagService flags, FlagQueries queries, HttpResponse response, CancellationToken cancellationToken)
+        bool kill, string agent, string? flag, FlagKillRequest? request, string? track, int? revision, Precondition ifMatch,
+        FlagsApiServices services)
     {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
         var inBody = request is { Track: not null } or { Revision: not null };
         if (inBody && (track is not null || revision is not null))
         {
             return ApiResults.Problem(OperationError.Invalid("scope", "Give the scope in the body or in the query, not in both."));
         }
 
+        var (flags, cancellationToken) = (services.Flags, services.CancellationToken);
         var scope = inBody ? new FlagScope(request!.Track, request.Revision) : new FlagScope(track, revision);
         var outcome = kill
-            ? await flags.KillAsync(agent, flag, scope, request?.Reason, precondition, Actor.Of(user), cancellationToken)
-            : await flags.RestoreAsync(agent, flag, scope, request?.Reason, precondition, Actor.Of(user), cancellationToken);
-        if (outcome.Error is { } error)
-        {
-            return ApiResults.Problem(error);
-        }
+            ? await flags.KillAsync(agent, flag, scope, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken)
+            : await flags.RestoreAsync(agent, flag, scope, request?.Reason, ifMatch, Actor.Of(services.User), cancellationToken);
+        return await outcome
+            .ThenAsync(async change =>
+            {
+                // Read after the commit: the broadcaster already holds (and the streams were handed) what the change produced.
+                List<FlagSnapshot> snapshots = [];
+                foreach (var name in (string[])[Tracks.Stable, Tracks.Canary])
+                {
+                    snapshots.Add((await services.Queries.GetSnapshotAsync(agent, name, cancellationToken))!);
+                }
 
-        // Read after the commit: the broadcaster already holds (and the streams were handed) what the change produced.
-        var change = outcome.Value!;
-        List<FlagSnapshot> snapshots = [];
-        foreach (var name in (string[])[Tracks.Stable, Tracks.Canary])
-        {
-            snapshots.Add((await queries.GetSnapshotAsync(agent, name, cancellationToken))!);
-        }
-
-        ApiResults.SetETag(response, change.Version);
-        return TypedResults.Ok(new FlagKillResult(
-            agent, flag ?? FlagKill.EveryFlag, scope.Track, scope.Revision, kill, change.Changed, change.Version, snapshots));
+                return new FlagKillResult(
+                    agent, flag ?? FlagKill.EveryFlag, scope.Track, scope.Revision, kill, change.Changed, change.Version, snapshots);
+            })
+            .ToResultAsync(services.Response, result => result.Version, result => TypedResults.Ok(result));
     }
 
     /// <summary>If-None-Match names the current version (or *): the caller's copy is current.</summary>
@@ -301,3 +251,7 @@ public static class FlagsApi
         return tags.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, useStrongComparison: false));
     }
 }
+
+/// <summary>What the flag-changing endpoints need besides their route, body, query and If-Match, bound as one parameter.</summary>
+public sealed record FlagsApiServices(
+    FlagService Flags, FlagQueries Queries, ClaimsPrincipal User, HttpResponse Response, CancellationToken CancellationToken);

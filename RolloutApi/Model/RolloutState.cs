@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Model;
 
 /// <summary>
 /// Where a rollout stands. <see cref="Progressing"/>, <see cref="Paused"/> and <see cref="Analyzing"/> are active (at most one

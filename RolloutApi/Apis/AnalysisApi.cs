@@ -1,11 +1,12 @@
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using RolloutApi.Auth;
 using RolloutApi.Http;
+using RolloutApi.Rollouts;
+using RolloutApi.Rollouts.Analysis;
 
-namespace RolloutApi.Rollouts.Analysis;
+namespace RolloutApi.Apis;
 
 /// <summary><c>GET …/analysis-runs</c>: a rollout's analysis runs, oldest first, each with every measurement.</summary>
 public sealed record AnalysisRunList(
@@ -80,30 +81,11 @@ public static class AnalysisApi
         return TypedResults.Ok(template);
     }
 
-    public static async Task<Results<Ok<AnalysisTemplateView>, ProblemHttpResult>> SaveAnalysisTemplate(
-        string agent,
-        string name,
-        AnalysisTemplate template,
-        [FromHeader(Name = ApiResults.IfMatchHeader)] string? ifMatch,
-        ClaimsPrincipal user,
-        AnalysisTemplates templates,
-        HttpResponse response,
-        CancellationToken cancellationToken)
-    {
-        if (!Precondition.TryParse(ifMatch, out var precondition))
-        {
-            return ApiResults.InvalidIfMatch();
-        }
-
-        var outcome = await templates.SaveAsync(agent, name, template, precondition, Actor.Of(user), cancellationToken);
-        if (outcome.Error is { } error)
-        {
-            return ApiResults.Problem(error);
-        }
-
-        ApiResults.SetETag(response, outcome.Value!.Version);
-        return TypedResults.Ok(outcome.Value);
-    }
+    public static Task<Results<Ok<AnalysisTemplateView>, ProblemHttpResult>> SaveAnalysisTemplate(
+        string agent, string name, AnalysisTemplate template, Precondition ifMatch, ClaimsPrincipal user, AnalysisTemplates templates,
+        HttpResponse response, CancellationToken cancellationToken) =>
+        templates.SaveAsync(agent, name, template, ifMatch, Actor.Of(user), cancellationToken)
+            .ToResultAsync(response, view => view.Version, view => TypedResults.Ok(view));
 
     public static Task<Results<Ok<AnalysisRunList>, ProblemHttpResult>> ListAnalysisRuns(
         string agent, long id, AnalysisRunQueries runs, CancellationToken cancellationToken) => ListAsync(agent, id, runs, cancellationToken);

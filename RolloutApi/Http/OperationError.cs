@@ -1,4 +1,4 @@
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Http;
 
 /// <summary>Why an operation was refused; the HTTP layer maps each kind to a status code.</summary>
 public enum ErrorKind
@@ -29,22 +29,4 @@ public sealed record OperationError(ErrorKind Kind, string Title, string Detail,
         new(ErrorKind.Invalid, "Invalid request", message, new Dictionary<string, string[]> { [field] = [message] });
 
     public static OperationError Conflict(string detail) => new(ErrorKind.Conflict, "Conflict", detail);
-}
-
-/// <summary>The result of an operation: a value, or the reason nothing changed.</summary>
-public readonly record struct Outcome<T>
-{
-    private Outcome(T? value, OperationError? error)
-    {
-        Value = value;
-        Error = error;
-    }
-
-    public T? Value { get; }
-
-    public OperationError? Error { get; }
-
-    public static implicit operator Outcome<T>(T value) => new(value, null);
-
-    public static implicit operator Outcome<T>(OperationError error) => new(default, error);
 }

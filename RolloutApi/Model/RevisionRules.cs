@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Model;
 
 /// <summary>What a valid agent name, version label and image tag look like (one place for API and configuration).</summary>
 public static partial class RevisionRules

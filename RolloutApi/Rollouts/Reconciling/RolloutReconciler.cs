@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Options;
 using RolloutApi.Hosting;
 
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Rollouts.Reconciling;
 
 /// <summary>
 /// Drives rollouts forward from persisted state: a pass on start (which resumes whatever a crash interrupted), then one
 /// whenever a pause is due, a mutation signals, or <see cref="RolloutApiOptions.ReconcileInterval"/> passes.
 /// </summary>
 internal sealed partial class RolloutReconciler(
-    RolloutEngine engine, ReconcilerSignal signal, TimeProvider time, IOptions<RolloutApiOptions> options, ILogger<RolloutReconciler> logger)
+    ReconcilePass pass, ReconcilerSignal signal, TimeProvider time, IOptions<RolloutApiOptions> options, ILogger<RolloutReconciler> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -20,7 +20,7 @@ internal sealed partial class RolloutReconciler(
             var wait = options.Value.ReconcileInterval;
             try
             {
-                if (await engine.ReconcileAsync(stoppingToken) is { } due)
+                if (await pass.ReconcileAsync(stoppingToken) is { } due)
                 {
                     var untilDue = due - time.GetUtcNow();
                     wait = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue < wait ? untilDue : wait;

@@ -3,8 +3,10 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RolloutApi.Auth;
 using RolloutApi.Http;
+using RolloutApi.Rollouts;
+using RolloutApi.Rollouts.Commands;
 
-namespace RolloutApi.Rollouts.Analysis;
+namespace RolloutApi.Apis;
 
 /// <summary>Alertmanager's webhook payload (version 4), the fields the receiver reads.</summary>
 public sealed record AlertmanagerPayload(
@@ -59,7 +61,7 @@ public static class AlertmanagerApi
     }
 
     public static async Task<Results<Ok<IReadOnlyList<AlertOutcome>>, ProblemHttpResult>> ReceiveAlerts(
-        AlertmanagerPayload payload, ClaimsPrincipal user, RolloutEngine engine, CancellationToken cancellationToken)
+        AlertmanagerPayload payload, ClaimsPrincipal user, RolloutCommands commands, CancellationToken cancellationToken)
     {
         if (payload.Alerts is null)
         {
@@ -84,12 +86,12 @@ public static class AlertmanagerApi
 
             var summary = alert.Annotations?.GetValueOrDefault("summary") ?? alert.Annotations?.GetValueOrDefault("description");
             var reason = $"Alertmanager alert {name} firing{(summary is null ? string.Empty : $": {summary}")}";
-            if (reason.Length > RolloutEngine.MaxReasonLength)
+            if (reason.Length > AuditReasons.MaxLength)
             {
-                reason = reason[..RolloutEngine.MaxReasonLength];
+                reason = reason[..AuditReasons.MaxLength];
             }
 
-            var outcome = await engine.AbortAsync(agent, reason, Precondition.None, ActorPrefix + Actor.Of(user), cancellationToken);
+            var outcome = await commands.AbortAsync(agent, reason, Precondition.None, ActorPrefix + Actor.Of(user), cancellationToken);
             outcomes.Add(outcome.Error is { } error
                 ? new AlertOutcome(name, agent, $"not aborted: {error.Detail}")
                 : new AlertOutcome(name, agent, "aborted", outcome.Value!.Id));

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using AgentAspire.Contracts;
 
-namespace RolloutApi.Rollouts;
+namespace RolloutApi.Model;
 
 /// <summary>
 /// One step of a rollout; exactly one member is set (Argo Rollouts' shape):

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Options;
 using RolloutApi.Hosting;
+using RolloutApi.Model;
 using RolloutApi.Routing;
+using RolloutApi.Storage;
 
-namespace RolloutApi.Storage;
+namespace RolloutApi.Catalog;
 
 /// <summary>
 /// Runs before the server accepts requests (and before the reconciler): migrates the schema, registers configured agents,
