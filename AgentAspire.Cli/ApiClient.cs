@@ -23,7 +23,9 @@ internal sealed class ApiClient(HttpClient http) : IDisposable
 {
     public static ApiClient Create(Uri server, string? key, TimeSpan? timeout = null)
     {
+        #pragma warning disable CA2000 // the returned ApiClient owns the HttpClient (and its handler) and disposes it
         var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = server, Timeout = timeout ?? Timeout.InfiniteTimeSpan };
+        #pragma warning restore CA2000
         if (!string.IsNullOrEmpty(key))
         {
             http.DefaultRequestHeaders.Add(AgentHeaders.ApiKey, key);

@@ -89,8 +89,10 @@ internal sealed class FlagEvaluationRecorder : IFlagEvaluationRecorder
     {
         _identity = identity;
         _store = store;
+        #pragma warning disable CA2000 // IMeterFactory owns the meters it creates and disposes them with the service provider
         _evaluations = meterFactory.Create(FlagTelemetryNames.MeterName)
             .CreateCounter<long>(FlagTelemetryNames.EvaluationsCounter, "{evaluation}", "Flag evaluations recorded by the agent, by variant.");
+        #pragma warning restore CA2000
     }
 
     public FlagEvaluation Record(string feature, bool enabled) =>

@@ -48,7 +48,9 @@ internal sealed class FlagSnapshotCache
             FlagsLog.CacheMissing(_logger, Path);
             return null;
         }
+        #pragma warning disable CA1031 // the cache is an optimisation: an unreadable file of any kind means no cache, never a failed start
         catch (Exception e)
+        #pragma warning restore CA1031
         {
             FlagsLog.CacheUnreadable(_logger, e, Path);
             return null;
@@ -70,7 +72,9 @@ internal sealed class FlagSnapshotCache
             File.Move(temporary, Path, overwrite: true);
             return true;
         }
+        #pragma warning disable CA1031 // the cache is an optimisation: a failed write of any kind is logged and the agent runs on
         catch (Exception e)
+        #pragma warning restore CA1031
         {
             FlagsLog.CacheWriteFailed(_logger, e, Path);
             TryDelete(temporary);

@@ -96,7 +96,9 @@ internal sealed class FlagStore(IAgentIdentity identity, ILogger<FlagStore> logg
             {
                 definitions = FlagDefinitions.Parse(snapshot.FeatureManagement);
             }
+            #pragma warning disable CA1031 // a snapshot the library cannot parse, whatever it throws, is rejected and the last good one kept
             catch (Exception e)
+            #pragma warning restore CA1031
             {
                 FlagsLog.SnapshotMalformed(logger, e, snapshot.Version, source, current.Source);
                 return FlagApplyResult.Rejected;

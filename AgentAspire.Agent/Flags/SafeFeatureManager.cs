@@ -25,7 +25,9 @@ internal sealed class SafeFeatureManager(FeatureManager inner, FlagStore store, 
         {
             return await inner.IsEnabledAsync(feature).ConfigureAwait(false);
         }
+        #pragma warning disable CA1031 // a flag evaluation must never fail the request: any error answers the flag's safe default, logged and counted
         catch (Exception e)
+        #pragma warning restore CA1031
         {
             return Failed(feature, e, false);
         }
@@ -37,7 +39,9 @@ internal sealed class SafeFeatureManager(FeatureManager inner, FlagStore store, 
         {
             return await inner.IsEnabledAsync(feature, context).ConfigureAwait(false);
         }
+        #pragma warning disable CA1031 // a flag evaluation must never fail the request: any error answers the flag's safe default, logged and counted
         catch (Exception e)
+        #pragma warning restore CA1031
         {
             return Failed(feature, e, false);
         }

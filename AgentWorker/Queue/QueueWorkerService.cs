@@ -99,7 +99,9 @@ internal sealed partial class QueueWorkerService(
         {
             // Aborted at the end of a drain that ran out of time.
         }
+        #pragma warning disable CA1031 // a crashed worker loop is logged and the pool state updated; throwing would stop the host
         catch (Exception ex)
+        #pragma warning restore CA1031
         {
             Log.WorkerCrashed(logger, ex, worker);
         }
@@ -125,7 +127,9 @@ internal sealed partial class QueueWorkerService(
             _abandoned.Enqueue(id);
             throw;
         }
+        #pragma warning disable CA1031 // any failure of one item fails that item (recorded), never the worker
         catch (Exception ex)
+        #pragma warning restore CA1031
         {
             // The processor already counted and logged the failure; the item is done, never retried.
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);

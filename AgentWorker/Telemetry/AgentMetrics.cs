@@ -30,7 +30,9 @@ public sealed class AgentMetrics
     public AgentMetrics(IMeterFactory meterFactory, IAgentIdentity identity, WorkQueue queue)
     {
         _identity = identity;
+        #pragma warning disable CA2000 // IMeterFactory owns the meters it creates and disposes them with the service provider
         var meter = meterFactory.Create(MeterName);
+        #pragma warning restore CA2000
         _processed = meter.CreateCounter<long>(ProcessedItems, unit: "{item}", description: "Work items processed successfully.");
         _failed = meter.CreateCounter<long>(FailedItems, unit: "{item}", description: "Work items whose processing failed.");
         _apiRequestDuration = meter.CreateHistogram(

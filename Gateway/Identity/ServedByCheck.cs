@@ -43,8 +43,10 @@ public sealed partial class ServedByCheck
         _timeProvider = timeProvider;
         _options = options.Value;
         _logger = logger;
+        #pragma warning disable CA2000 // IMeterFactory owns the meters it creates and disposes them with the service provider
         _mismatches = meterFactory.Create(GatewayMetrics.MeterName).CreateCounter<long>(MismatchesInstrument, "{response}",
             "Proxied responses whose agent-written identity did not match the track the gateway chose (or was missing).");
+        #pragma warning restore CA2000
     }
 
     /// <summary>Checks one proxied response's headers (as received from the agent) against the chosen track.</summary>

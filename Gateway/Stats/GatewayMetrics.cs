@@ -30,7 +30,9 @@ public sealed class GatewayMetrics
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
+        #pragma warning disable CA2000 // IMeterFactory owns the meters it creates and disposes them with the service provider
         var meter = meterFactory.Create(MeterName);
+        #pragma warning restore CA2000
         _requests = meter.CreateCounter<long>(RequestsInstrument, "{request}", "Requests the gateway routed, per track.");
         _errors = meter.CreateCounter<long>(ErrorsInstrument, "{request}", "Failed requests per track, by status class (4xx, 5xx, transport).");
         _duration = meter.CreateHistogram(DurationInstrument, "s", "Time from the gateway receiving a request to finishing its response, per track.",

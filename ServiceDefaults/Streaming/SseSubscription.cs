@@ -170,7 +170,9 @@ public sealed class SseSubscription<T>(HttpClient client, SseSubscriptionOptions
         {
             return new SseConnectionResult(delivered, _dropRequested ? SseConnectionEnd.Dropped : SseConnectionEnd.IdleTimeout, null);
         }
+        #pragma warning disable CA1031 // any failure is an outage to ride out, reported in the result
         catch (Exception ex)
+        #pragma warning restore CA1031
         {
             // Any failure is an outage to ride out: a background service that threw would stop its host.
             return new SseConnectionResult(delivered, SseConnectionEnd.Failed, ex);

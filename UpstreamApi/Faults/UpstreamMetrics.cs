@@ -20,7 +20,9 @@ public sealed class UpstreamMetrics
 
     public UpstreamMetrics(IMeterFactory meterFactory)
     {
+        #pragma warning disable CA2000 // IMeterFactory owns the meters it creates and disposes them with the service provider
         var meter = meterFactory.Create(MeterName);
+        #pragma warning restore CA2000
         _requests = meter.CreateCounter<long>(Requests, unit: "{request}", description: "Calls the simulated upstream answered, by calling track and outcome.");
     }
 

@@ -30,7 +30,9 @@ internal sealed partial class RolloutReconciler(
             {
                 return;
             }
+            #pragma warning disable CA1031 // one failed pass is logged and retried next interval; a background service that threw would stop its host
             catch (Exception ex)
+            #pragma warning restore CA1031
             {
                 // E.g. the database is locked by another process for longer than busy_timeout: wait an interval, try again.
                 Log.PassFailed(logger, ex);
