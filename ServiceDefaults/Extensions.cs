@@ -12,6 +12,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using ServiceDefaults.Telemetry;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -36,6 +37,7 @@ public static class Extensions
 
     private const string OtlpTimeoutKey = "OTEL_EXPORTER_OTLP_TIMEOUT";
     private const string DevelopmentOtlpTimeoutMilliseconds = "1000";
+    private const int DefaultOtlpTimeoutMilliseconds = 10_000;
 
     private static readonly string[] FrameworkMeters =
     [
@@ -103,6 +105,13 @@ public static class Extensions
             }
 
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
+
+            // The last export at stop: the three signals in parallel within one deadline (see FinalTelemetryExport).
+            var finalExportDeadline = builder.Environment.IsDevelopment()
+                ? FinalTelemetryExport.DevelopmentDeadline
+                : TimeSpan.FromMilliseconds(builder.Configuration.GetValue(OtlpTimeoutKey, DefaultOtlpTimeoutMilliseconds));
+            builder.Services.AddHostedService(services => new FinalTelemetryExport(
+                services, services.GetRequiredService<IHostApplicationLifetime>(), finalExportDeadline));
 
             // The exporter takes its HttpClients from the factory, so the resilience defaults below would apply to it
             // too: retries with backoff turned a collector that is down into a 13-second flush on every shutdown

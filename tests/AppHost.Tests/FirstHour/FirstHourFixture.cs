@@ -22,6 +22,14 @@ public sealed class FirstHourFixture : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
+    /// <summary>Every service's logs, exported over OTLP as they would be to the dashboard.</summary>
+    internal OtlpLogCollector Logs { get; private set; } = null!;
+
+    /// <summary>The wall-clock moments the app was started and found healthy (log records carry wall-clock times).</summary>
+    public DateTimeOffset StartedAt { get; private set; }
+
+    public DateTimeOffset HealthyAt { get; private set; }
+
     public string OperatorKey { get; private set; } = "";
 
     /// <summary>When <c>StartAsync</c> was called: "within a minute of starting" counts from here.</summary>
@@ -33,6 +41,7 @@ public sealed class FirstHourFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var cts = new CancellationTokenSource(StartDeadline);
+        Logs = await OtlpLogCollector.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{ConfigurationKeys.DemoTraffic}=true"],
             (options, _) => options.DisableDashboard = true,
@@ -46,14 +55,19 @@ public sealed class FirstHourFixture : IAsyncLifetime
         {
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
             {
-                // Nothing listens at the dashboard's OTLP endpoint with the dashboard off; exporters would only retry.
-                context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+                // The dashboard is off: the services export to the test's collector instead, the same way (OTLP/HTTP).
+                context.EnvironmentVariables["OTEL_EXPORTER_OTLP_ENDPOINT"] = Logs.Endpoint.ToString().TrimEnd('/');
+                context.EnvironmentVariables["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
+                // Each request's "Request starting" line (Information): a record logged after a given moment, which the
+                // start-log test waits for to know that everything logged before it has been exported.
+                context.EnvironmentVariables["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
                 // Each agent keeps its last-known flags in a file; a fresh app has none (the README's reset).
                 context.EnvironmentVariables["Flags__CachePath"] = Path.Combine(_dataDirectory, $"{project.Name}-flags.json");
             }));
         }
 
         App = await builder.BuildAsync(cts.Token);
+        StartedAt = DateTimeOffset.UtcNow;
         SinceStart.Start();
         await App.StartAsync(cts.Token);
 
@@ -65,6 +79,31 @@ public sealed class FirstHourFixture : IAsyncLifetime
         }
 
         HealthyAfter = SinceStart.Elapsed;
+        HealthyAt = DateTimeOffset.UtcNow;
+        AgentMetricsMoved = WatchAgentMetricsAsync();
+    }
+
+    /// <summary>
+    /// When (since the start) a scrape of agent-stable's own <c>/metrics</c> first showed all four agent metrics, with
+    /// items processed and upstream calls timed, and that scrape. Watched from the moment the app is healthy, so the
+    /// figure does not depend on which test of the collection runs first.
+    /// </summary>
+    internal Task<(TimeSpan SeenAfter, IReadOnlyList<Sample> Samples)> AgentMetricsMoved { get; private set; } = null!;
+
+    private async Task<(TimeSpan, IReadOnlyList<Sample>)> WatchAgentMetricsAsync()
+    {
+        using var stable = CreateClient(ResourceNames.AgentStable);
+        using var deadline = new CancellationTokenSource(StartDeadline);
+        while (true)
+        {
+            var samples = PrometheusScrape.Parse(await stable.GetStringAsync("/metrics", deadline.Token));
+            if (FirstMinuteTests.AllFourMove(samples))
+            {
+                return (SinceStart.Elapsed, samples);
+            }
+
+            await Task.Delay(250, deadline.Token);
+        }
     }
 
     public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource, "http");
@@ -76,6 +115,11 @@ public sealed class FirstHourFixture : IAsyncLifetime
         if (App is not null)
         {
             await App.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        }
+
+        if (Logs is not null)
+        {
+            await Logs.DisposeAsync();
         }
 
         try

@@ -1,40 +1,36 @@
 using AgentAspire.Contracts;
+using Xunit.Abstractions;
 
 namespace AppHost.Tests.FirstHour;
 
 /// <summary>What a newcomer sees in the first minute after <c>dotnet run --project AppHost</c> with the demo traffic on.</summary>
 [Collection(FirstHourCollection.Name)]
-public sealed class FirstMinuteTests(FirstHourFixture app)
+public sealed class FirstMinuteTests(FirstHourFixture app, ITestOutputHelper output)
 {
     // Spelled out: users' dashboards and alerts depend on these exact names and labels.
-    private const string Processed = "agent_processed_items_total";
-    private const string Failed = "agent_failed_items_total";
-    private const string DurationCount = "agent_api_request_duration_seconds_count";
-    private const string QueueSize = "agent_queue_size";
+    internal const string Processed = "agent_processed_items_total";
+    internal const string Failed = "agent_failed_items_total";
+    internal const string DurationCount = "agent_api_request_duration_seconds_count";
+    internal const string QueueSize = "agent_queue_size";
     private const string AgentLabel = "agent";
     private const string TrackLabel = "track";
     private const string VersionLabel = "version";
 
-    private static readonly string[] AgentMetricNames = [Processed, Failed, DurationCount, QueueSize];
+    internal static readonly string[] AgentMetricNames = [Processed, Failed, DurationCount, QueueSize];
 
     [Fact]
     public async Task All_four_agent_metrics_appear_within_a_minute_of_starting_with_agent_track_and_version_labels()
     {
-        // A minute from the moment the app is up (healthy): on a loaded 2-core CI machine the start alone can take
-        // that long, and the demo client starts sending only once the gateway is healthy.
-        var deadline = app.HealthyAfter + TimeSpan.FromMinutes(1);
-        using var stable = app.CreateClient(ResourceNames.AgentStable);
-        var samples = PrometheusScrape.Parse(await stable.GetStringAsync("/metrics"));
-        // The demo traffic goes to stable (the canary has no weight yet): every metric appears and moves there.
-        while (!AllFourMove(samples))
-        {
-            Assert.True(app.SinceStart.Elapsed < deadline,
-                $"Not all four agent metrics moved on agent-stable within a minute of the app being healthy " +
-                $"({app.HealthyAfter.TotalSeconds:0} s after starting). Last scrape:\n" +
-                string.Join('\n', samples.Where(s => s.Name.StartsWith("agent_", StringComparison.Ordinal))));
-            await Task.Delay(250);
-            samples = PrometheusScrape.Parse(await stable.GetStringAsync("/metrics"));
-        }
+        // "Within a minute of starting" counts from the AppHost's start (the fixture's StartAsync), as a person counts
+        // from `dotnet run`: the start itself, the demo client's first items and the agents' own /metrics are all in it.
+        // The fixture scrapes agent-stable from the moment it is healthy, whatever test runs first (AgentMetricsMoved).
+        var (seenAfter, samples) = await app.AgentMetricsMoved;
+        output.WriteLine($"All four agent metrics moved on agent-stable {seenAfter.TotalSeconds:0.0} s after the start " +
+            $"(healthy after {app.HealthyAfter.TotalSeconds:0.0} s).");
+        Assert.True(seenAfter < TimeSpan.FromMinutes(1),
+            $"The four agent metrics moved on agent-stable {seenAfter.TotalSeconds:0.0} s after starting, not within a minute " +
+            $"(healthy after {app.HealthyAfter.TotalSeconds:0.0} s). Scrape:\n" +
+            string.Join('\n', samples.Where(s => s.Name.StartsWith("agent_", StringComparison.Ordinal))));
 
         foreach (var name in AgentMetricNames)
         {
@@ -67,7 +63,7 @@ public sealed class FirstMinuteTests(FirstHourFixture app)
         }
     }
 
-    private static bool AllFourMove(IReadOnlyList<Sample> samples)
+    internal static bool AllFourMove(IReadOnlyList<Sample> samples)
     {
         double Value(string name) => samples.Where(s => s.Name == name).Sum(s => s.Value);
         return AgentMetricNames.All(name => samples.Any(s => s.Name == name))

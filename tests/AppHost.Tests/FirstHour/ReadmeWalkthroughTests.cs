@@ -143,7 +143,7 @@ public sealed partial class ReadmeWalkthroughTests(FirstHourFixture app)
 /// <summary>README.md's code blocks, read from the repository the tests were built from.</summary>
 internal static partial class Readme
 {
-    public static string Text { get; } = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+    public static string Text { get; } = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
 
     /// <summary>The ```bash blocks of the section whose heading is <paramref name="heading"/>.</summary>
     public static IReadOnlyList<string> CodeBlocks(string heading)
@@ -160,19 +160,6 @@ internal static partial class Readme
         [.. block.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n')
             .Select(line => line.Trim())
             .Where(line => line.Length > 0 && !line.StartsWith('#'))];
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AgentAspire.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (with AgentAspire.sln) was not found above the test binaries.");
-    }
 
     [GeneratedRegex(@"```bash\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex BashBlock();
