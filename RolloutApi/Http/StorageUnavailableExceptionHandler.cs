@@ -61,6 +61,6 @@ internal sealed partial class StorageUnavailableExceptionHandler(IProblemDetails
         return null;
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path}: storage unavailable ({Reason}, SQLite {Code}/{ExtendedCode}); answered 503.")]
+    [LoggerMessage(EventId = 3700, Level = LogLevel.Error, Message = "{Method} {Path}: storage unavailable ({Reason}, SQLite {Code}/{ExtendedCode}); answered 503.")]
     private static partial void LogUnavailable(ILogger logger, string method, PathString path, string reason, int code, int extendedCode);
 }

@@ -10,6 +10,9 @@ using RolloutApi.Hosting;
 
 namespace RolloutApi.Drivers.Kubernetes;
 
+// Over 400 lines on purpose: one driver is one conversation with the cluster (read the Deployment, patch image and
+// replicas, wait for the rollout to be observed and available, report), and splitting it would scatter that sequence.
+
 /// <summary>
 /// Runs each track as a Deployment: a deploy patches the track's image (and version label) and watches the Deployment
 /// until the new generation is available; scaling goes through the <c>scale</c> subresource; in replica-ratio mode the

@@ -262,7 +262,7 @@ public sealed partial class RolloutCommands(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Rollout {RolloutId} of {Agent} to revision {Revision} started")]
+        [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Rollout {RolloutId} of {Agent} to revision {Revision} started")]
         public static partial void Started(ILogger logger, string agent, long rolloutId, int revision);
     }
 }

@@ -108,7 +108,7 @@ public sealed partial class UndoCommand(
 
     private static partial class Log
     {
-        [LoggerMessage(4, LogLevel.Information, "Agent {Agent} rolled back to revision {Revision}")]
+        [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Agent {Agent} rolled back to revision {Revision}")]
         public static partial void RolledBack(ILogger logger, string agent, int revision);
     }
 }

@@ -51,7 +51,7 @@ public sealed partial class TrackConvergence(
 
     private static partial class Log
     {
-        [LoggerMessage(7, LogLevel.Error, "Bringing the tracks of {Agent} in line with the database failed; retrying on the next pass")]
+        [LoggerMessage(EventId = 3020, Level = LogLevel.Error, Message = "Bringing the tracks of {Agent} in line with the database failed; retrying on the next pass")]
         public static partial void ConvergeFailed(ILogger logger, string agent, Exception exception);
     }
 }

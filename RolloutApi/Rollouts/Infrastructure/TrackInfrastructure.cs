@@ -59,7 +59,7 @@ public sealed partial class TrackInfrastructure(SelectedTrackDriver selected, IO
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Driver {Driver}: {Agent}/{Track} -> {Desired}")]
+        [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "Driver {Driver}: {Agent}/{Track} -> {Desired}")]
         public static partial void Applied(ILogger logger, string driver, string agent, string track, string desired);
     }
 }

@@ -174,7 +174,7 @@ public sealed partial class ReconcilePass(
 
     private static partial class Log
     {
-        [LoggerMessage(6, LogLevel.Error, "Reconciling rollout {RolloutId} of {Agent} failed; retrying on the next pass")]
+        [LoggerMessage(EventId = 3011, Level = LogLevel.Error, Message = "Reconciling rollout {RolloutId} of {Agent} failed; retrying on the next pass")]
         public static partial void DriveFailed(ILogger logger, string agent, long rolloutId, Exception exception);
     }
 }

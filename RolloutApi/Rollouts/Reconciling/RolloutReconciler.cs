@@ -51,7 +51,7 @@ internal sealed partial class RolloutReconciler(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Error, "Reconciler pass failed; trying again")]
+        [LoggerMessage(EventId = 3012, Level = LogLevel.Error, Message = "Reconciler pass failed; trying again")]
         public static partial void PassFailed(ILogger logger, Exception exception);
     }
 }

@@ -88,7 +88,7 @@ public sealed partial class StepAnalysis(
 
     private static partial class Log
     {
-        [LoggerMessage(5, LogLevel.Warning, "Analysis provider {Provider} failed for rollout {RolloutId} of {Agent}; asking again later")]
+        [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Analysis provider {Provider} failed for rollout {RolloutId} of {Agent}; asking again later")]
         public static partial void AnalysisFailed(ILogger logger, string provider, string agent, long rolloutId, Exception exception);
     }
 }

@@ -133,10 +133,10 @@ public sealed partial class RolloutTransitions(
 
     private static partial class Log
     {
-        [LoggerMessage(2, LogLevel.Information, "Rollout {RolloutId} of {Agent} promoted revision {Revision} to stable")]
+        [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Rollout {RolloutId} of {Agent} promoted revision {Revision} to stable")]
         public static partial void Promoted(ILogger logger, string agent, long rolloutId, int revision);
 
-        [LoggerMessage(3, LogLevel.Warning, "Rollout {RolloutId} of {Agent} aborted: {Reason}")]
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Rollout {RolloutId} of {Agent} aborted: {Reason}")]
         public static partial void Aborted(ILogger logger, string agent, long rolloutId, string reason);
     }
 }

@@ -17,6 +17,7 @@ public sealed class LoggingConventionTests
     {
         { "AgentWorker", 1000, 1999 },
         { "Gateway", 2000, 2999 },
+        { "RolloutApi", 3000, 3999 },
         { "AgentAspire.Agent", 4500, 4999 },
         { "UpstreamApi", 5000, 5999 },
         { "DemoTraffic", 6000, 6999 },
