@@ -28,17 +28,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ASPNETCORE_ENVIRONMENT=Prod
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 command -v jq >/dev/null || apt-get install -y jq >/dev/null
 mkdir -p "$OUT"
-STARTED_PIDS=()
-start() { local name=$1; shift; "$@" >"$OUT/$name.log" 2>&1 & STARTED_PIDS+=($!); }
-stop_all() {
-  for pid in "${STARTED_PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
-  for pid in "${STARTED_PIDS[@]:-}"; do [ -n "$pid" ] && for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; done
-}
-trap stop_all EXIT INT TERM
-wait_for() { local what=$1; shift; for _ in $(seq 1 600); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "bench: timed out waiting for $what" >&2; exit 1; }
-http_ok() { curl -fsS -o /dev/null --max-time 2 "$@"; }
+# shellcheck source=../lib/processes.sh
+source "$ROOT/bench/lib/processes.sh"
 api() { curl -fsS --max-time 10 -H "X-Api-Key: $OPERATOR_KEY" -H 'Content-Type: application/json' "$@"; }
-publish() { dotnet publish "$ROOT/$1" -c Release -o "$2" -v q --nologo >"$OUT/publish-$(basename "$1").log" 2>&1 || { cat "$OUT/publish-$(basename "$1").log"; exit 1; }; }
 
 echo "bench: building (Release)"
 publish RolloutApi "$OUT/rollout-api"; publish Gateway "$OUT/gateway"; publish AgentWorker "$OUT/agent-worker"
