@@ -4,6 +4,7 @@ using Gateway.Stats;
 
 var builder = WebApplication.CreateBuilder(args);
 
+builder.AddGatewayTelemetry(); // first: it decides whether ServiceDefaults adds ASP.NET Core's server spans
 builder.AddServiceDefaults(GatewayMetrics.MeterName);
 builder.AddApplicationServices();
 

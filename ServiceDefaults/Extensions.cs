@@ -31,6 +31,14 @@ public static class Extensions
     /// </summary>
     public const string StartupTag = "startup";
 
+    /// <summary>
+    /// Set (to any value) in <see cref="IHostApplicationBuilder.Properties"/> before <see cref="AddServiceDefaults"/> by a
+    /// service that starts its own server spans: ASP.NET Core's tracing instrumentation is then left out. While it
+    /// listens, ASP.NET Core creates an activity for every request, sampled or not; the gateway decides first and
+    /// starts a span only for the requests it samples (Gateway/README.md, "Telemetry cost per request").
+    /// </summary>
+    public const string OwnServerSpansProperty = "AgentAspire:OwnServerSpans";
+
     /// <summary>Meters every service exports besides the framework's own; services add theirs by name.</summary>
     /// <summary>The names under which the OTLP exporter asks IHttpClientFactory for its clients.</summary>
     private static readonly string[] OtlpExporterHttpClientNames = ["OtlpTraceExporter", "OtlpMetricExporter", "OtlpLogExporter"];
@@ -86,10 +94,13 @@ public static class Extensions
             {
                 tracing.AddSource(builder.Environment.ApplicationName)
                     .AddSource(meterNames)
-                    .AddAspNetCoreInstrumentation(options =>
-                        // Probes and scrapes are noise in a trace view.
-                        options.Filter = context => !IsInfrastructurePath(context.Request.Path))
                     .AddHttpClientInstrumentation();
+                if (!builder.Properties.ContainsKey(OwnServerSpansProperty))
+                {
+                    tracing.AddAspNetCoreInstrumentation(options =>
+                        // Probes and scrapes are noise in a trace view.
+                        options.Filter = context => !IsInfrastructurePath(context.Request.Path));
+                }
             });
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -185,7 +196,8 @@ public static class Extensions
         return context.Response.WriteAsync(starting ? HealthStatus.Unhealthy.ToString() : report.Status.ToString());
     }
 
-    private static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
+    /// <summary>Probes and scrapes (<c>/health</c>, <c>/alive</c>, <c>/metrics</c>): noise in a trace view.</summary>
+    public static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
         path.StartsWithSegments(HealthPaths.Health)
         || path.StartsWithSegments(HealthPaths.Alive)
         || path.StartsWithSegments(HealthPaths.Metrics);

@@ -34,7 +34,6 @@ public static class Extensions
         services.AddSingleton<GatewayMetrics>();
         services.AddServedByCheck();
 
-        builder.AddGatewayTelemetry();
         AddProxy(builder);
         AddRoutingStream(services);
         return builder;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AgentAspire.Contracts;
 using Gateway.Stats;
 using Microsoft.Net.Http.Headers;
@@ -63,6 +64,12 @@ internal sealed class TrackRoutingMiddleware(
 
         proxy.AvailableDestinations = candidates;
         var version = snapshot.VersionOf(track);
+        if (Activity.Current is { IsAllDataRequested: true } span)
+        {
+            // A recorded trace says which track and version the gateway sent the request to.
+            span.SetTag(AgentTelemetryNames.TrackAttribute, TrackNames.Of(track));
+            span.SetTag(AgentTelemetryNames.VersionAttribute, version);
+        }
 
         try
         {

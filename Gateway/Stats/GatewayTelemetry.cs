@@ -32,17 +32,30 @@ public static class GatewayTelemetry
         "http.client.request.time_in_queue",
     ];
 
+    /// <summary>Call before <c>AddServiceDefaults</c>: it tells ServiceDefaults whether the gateway starts its own server spans.</summary>
     public static IHostApplicationBuilder AddGatewayTelemetry(this IHostApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>()?.Telemetry ?? new TelemetryOptions();
 
-        if (string.IsNullOrWhiteSpace(builder.Configuration[SamplerVariable]))
+        var samplerFromEnvironment = !string.IsNullOrWhiteSpace(builder.Configuration[SamplerVariable]);
+        if (!samplerFromEnvironment)
         {
             // Parent-based: a caller's sampled flag is honoured both ways, so a trace the client started stays whole.
             // A root request is kept at the ratio. Either way the context (with its sampled flag) goes on to the
             // agent, whose own parent-based default follows the gateway's decision.
             builder.Services.ConfigureOpenTelemetryTracerProvider(tracing =>
-                tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(options.TraceSampleRatio))));
+                tracing.SetSampler(new GatewaySampler(options.TraceSampleRatio)));
+        }
+
+        if (!options.ClientSpans && !samplerFromEnvironment)
+        {
+            // The gateway starts its own server span, and only for a request it samples (ServerSpans); ASP.NET Core's
+            // instrumentation would make an activity for every request. With client spans, or a sampler chosen by
+            // OTEL_TRACES_SAMPLER (which must see every request), ASP.NET Core's server spans stay as in every service.
+            builder.Properties[Microsoft.Extensions.Hosting.Extensions.OwnServerSpansProperty] = true;
+            builder.Services.AddSingleton<ServerSpans>();
+            builder.Services.AddSingleton<IStartupFilter, ServerSpanStartupFilter>();
+            builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddSource(ServerSpans.SourceName));
         }
 
         if (!options.ClientSpans)
