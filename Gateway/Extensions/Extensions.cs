@@ -44,9 +44,9 @@ public static class Extensions
     {
         app.MapReverseProxy(proxy =>
         {
+            // TrackRoutingMiddleware also reports each outcome to passive health (YARP's UsePassiveHealthChecks step).
             proxy.UseMiddleware<TrackRoutingMiddleware>();
             proxy.UseLoadBalancing();
-            proxy.UsePassiveHealthChecks();
         });
         return app;
     }

@@ -1,8 +1,11 @@
+using System.Collections.Frozen;
 using System.Diagnostics;
 using AgentAspire.Contracts;
 using Gateway.Stats;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Routing;
 
@@ -11,6 +14,11 @@ namespace Gateway.Routing;
 /// snapshot, narrows the available destinations to that track's replicas, stamps the chosen track and its version on
 /// the response (as X-Gateway-*; the agent's own X-Agent-* pass through) and records the outcome. YARP then balances over the track's replicas, forwards and applies passive
 /// health. Nothing here takes a lock or rebuilds configuration.
+/// <para>
+/// It is also the pipeline's passive-health step (in place of YARP's <c>UsePassiveHealthChecks</c>, which does exactly
+/// this after awaiting the forwarder): one awaiting middleware around the forwarder instead of two saves an async
+/// state machine per request (bench/README.md).
+/// </para>
 /// </summary>
 internal sealed class TrackRoutingMiddleware(
     RequestDelegate next,
@@ -21,8 +29,12 @@ internal sealed class TrackRoutingMiddleware(
     ITrafficStats stats,
     GatewayMetrics metrics,
     ForcedTrackPolicy forcedTrack,
+    IEnumerable<IPassiveHealthCheckPolicy> passiveHealthPolicies,
     TimeProvider timeProvider)
 {
+    private readonly FrozenDictionary<string, IPassiveHealthCheckPolicy> _passiveHealth =
+        passiveHealthPolicies.ToFrozenDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+
     public async Task InvokeAsync(HttpContext context)
     {
         var started = timeProvider.GetTimestamp();
@@ -74,6 +86,7 @@ internal sealed class TrackRoutingMiddleware(
         try
         {
             await next(context);
+            ReportToPassiveHealth(context, proxy);
         }
         finally
         {
@@ -89,6 +102,19 @@ internal sealed class TrackRoutingMiddleware(
             stats.Record(track, statusClass, elapsed);
             metrics.Record(snapshot.Agent, track, version, statusClass, (double)elapsed / timeProvider.TimestampFrequency);
         }
+    }
+
+    /// <summary>What YARP's PassiveHealthCheckMiddleware does once the forwarder returned: the cluster's policy sees the outcome.</summary>
+    private void ReportToPassiveHealth(HttpContext context, IReverseProxyFeature proxy)
+    {
+        var options = proxy.Cluster.Config.HealthCheck?.Passive;
+        if (options is null || options.Enabled != true || proxy.ProxiedDestination is null)
+        {
+            return;
+        }
+
+        var policy = _passiveHealth[options.Policy ?? HealthCheckConstants.PassivePolicy.TransportFailureRate];
+        policy.RequestProxied(context, context.GetRouteModel().Cluster!, proxy.ProxiedDestination);
     }
 
     /// <summary>The gateway's own headers: the track it chose. The agent's X-Agent-* identity is never written here.</summary>

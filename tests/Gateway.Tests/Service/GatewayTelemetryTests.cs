@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Gateway.Stats;
+using ServiceDefaults;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Service.GatewayHarness;
 
@@ -63,6 +66,72 @@ public sealed class GatewayTelemetryTests(GatewayHarness harness) : IClassFixtur
         var seen = Assert.Single(harness.Stable.TraceParents);
         Assert.Matches($"^00-{TraceId}-[0-9a-f]{{16}}-{callerFlags}$", seen);
         Assert.DoesNotContain("00f067aa0ba902b7", seen, StringComparison.Ordinal); // the gateway's own span sits between
+    }
+
+    [Fact]
+    public async Task Root_requests_are_recorded_at_the_ratio_once_not_twice()
+    {
+        // The gateway draws a root request at the ratio before it starts a span; OpenTelemetry's sampler must not draw
+        // again (that would record ratio² of them). What counts is the flag the agent received.
+        await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"),
+            ("Gateway:Telemetry:TraceSampleRatio", "0.5"));
+        using var client = Client(factory);
+        harness.Stable.TraceParents.Clear();
+
+        const int Requests = 400;
+        for (var i = 0; i < Requests; i++)
+        {
+            await SendAsync(client, forcedTrack: "stable");
+        }
+
+        var seen = harness.Stable.TraceParents.ToArray();
+        Assert.Equal(Requests, seen.Length);
+        Assert.All(seen, p => Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", p));
+        var sampled = seen.Count(p => p.EndsWith("-01", StringComparison.Ordinal));
+        // Binomial(400, 0.5): sd 10, so 160..240 is ±4 sd; recording ratio² (0.25) would give about 100.
+        Assert.InRange(sampled, 160, 240);
+    }
+
+    [Fact]
+    public async Task A_recorded_request_has_one_server_span_naming_the_track_and_an_unrecorded_one_has_none()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == ServerSpans.SourceName,
+            // Observe only: the gateway's own sampler decides whether a span is recorded.
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        await using (var none = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"),
+            ("Gateway:Telemetry:TraceSampleRatio", "0")))
+        {
+            using var client = Client(none);
+            for (var i = 0; i < 10; i++)
+            {
+                await SendAsync(client, forcedTrack: "canary");
+            }
+        }
+
+        Assert.Empty(spans);
+
+        await using var all = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"),
+            ("Gateway:Telemetry:TraceSampleRatio", "1"));
+        using var allClient = Client(all);
+        harness.Canary.TraceParents.Clear();
+        var answer = await SendAsync(allClient, forcedTrack: "canary");
+
+        var span = Assert.Single(spans);
+        Assert.True(span.Recorded);
+        Assert.Equal(ActivityKind.Server, span.Kind);
+        Assert.Equal(answer.AgentTrack, span.GetTagItem(AgentTelemetryNames.TrackAttribute));
+        Assert.Equal("1.1.0", span.GetTagItem(AgentTelemetryNames.VersionAttribute));
+        Assert.Equal(200, span.GetTagItem("http.response.status_code"));
+        Assert.Equal("GET", span.GetTagItem("http.request.method"));
+        // The agent's parent is this span: same trace, this span's id, sampled.
+        Assert.Equal($"00-{span.TraceId}-{span.SpanId}-01", Assert.Single(harness.Canary.TraceParents));
     }
 
     [Fact]
