@@ -9,6 +9,8 @@
 #   OPEN_DURATION=0 bench/gateway/run.sh      # closed loop only;  ROUNDS=0: open loop only
 #   GATEWAY_ENV="Gateway__Telemetry__TraceSampleRatio=1" bench/gateway/run.sh      # gateway-only settings
 #   RUNTIME_ENV="DOTNET_gcServer=0" bench/gateway/run.sh                           # both .NET proxies
+#   GATEWAY_B_ENV="DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0" bench/gateway/run.sh   # A/B: a second gateway,
+#       "gateway-b", with these settings on top, measured in the same rounds (the only fair comparison on a busy box)
 #
 # Closed loop: wrk (same threads, connections, duration for all), after a warm-up each, ROUNDS rounds in rotating
 # order, medians. Reported per contender: req/s, p50/p99, CPU time per request (the proxy's processes, from /proc:
@@ -34,10 +36,11 @@ WEIGHT=${WEIGHT:-1000}          # canary share in basis points, for every proxy 
 BACKEND=${BACKEND:-static}      # static: two nginx static responders; agentworker: two real AgentWorker processes
 RATES=${RATES:-1000 4000 8000}  # open-loop request rates
 OPEN_DURATION=${OPEN_DURATION:-10}  # seconds per open-loop rate and contender (after a 2 s warm-up); 0 = skip
-CONTENDERS=${CONTENDERS:-direct nginx yarp gateway}
-STABLE_PORT=18081 CANARY_PORT=18082 NGINX_PORT=18090 GATEWAY_PORT=18091 YARP_PORT=18092 STUB_PORT=18095
+GATEWAY_B_ENV=${GATEWAY_B_ENV:-}
+CONTENDERS=${CONTENDERS:-direct nginx yarp gateway${GATEWAY_B_ENV:+ gateway-b}}
+STABLE_PORT=18081 CANARY_PORT=18082 NGINX_PORT=18090 GATEWAY_PORT=18091 YARP_PORT=18092 GATEWAY_B_PORT=18093 STUB_PORT=18095
 # Allocation counters (the startup hook's ports) of the .NET processes.
-declare -A ALLOC_PORT=([gateway]=18191 [yarp]=18192 [direct]=18193)
+declare -A ALLOC_PORT=([gateway]=18191 [yarp]=18192 [direct]=18193 [gateway-b]=18194)
 HOOK="$OUT/bench/GatewayBench.dll"
 
 ensure_tools nginx wrk curl
@@ -110,24 +113,34 @@ start stub dotnet "$OUT/bench/GatewayBench.dll" stub --port $STUB_PORT --weight 
 wait_for "routing stub" http_ok "http://127.0.0.1:$STUB_PORT/api/routing"
 
 # The gateway as Aspire runs it: tracks by service-discovery name, resolved from services__* variables.
-start gateway env \
-  ASPNETCORE_URLS="http://127.0.0.1:$GATEWAY_PORT" ASPNETCORE_ENVIRONMENT=Production \
-  Gateway__RolloutApi="http://127.0.0.1:$STUB_PORT" \
-  Gateway__Stable__Destination=http://agent-stable Gateway__Canary__Destination=http://agent-canary \
-  Gateway__Stable__Version=1.0.0 Gateway__Canary__Version=1.1.0 \
-  services__agent-stable__http__0="http://127.0.0.1:$STABLE_PORT" \
-  services__agent-canary__http__0="http://127.0.0.1:$CANARY_PORT" \
-  DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[gateway]} \
-  $RUNTIME_ENV $GATEWAY_ENV \
-  dotnet "$OUT/gateway/Gateway.dll" --contentRoot "$OUT/gateway"
+start_gateway() { # name, port, extra env...
+  local name=$1 port=$2; shift 2
+  start "$name" env \
+    ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
+    Gateway__RolloutApi="http://127.0.0.1:$STUB_PORT" \
+    Gateway__Stable__Destination=http://agent-stable Gateway__Canary__Destination=http://agent-canary \
+    Gateway__Stable__Version=1.0.0 Gateway__Canary__Version=1.1.0 \
+    services__agent-stable__http__0="http://127.0.0.1:$STABLE_PORT" \
+    services__agent-canary__http__0="http://127.0.0.1:$CANARY_PORT" \
+    DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[$name]} \
+    $RUNTIME_ENV $GATEWAY_ENV "$@" \
+    dotnet "$OUT/gateway/Gateway.dll" --contentRoot "$OUT/gateway"
+  wait_for "$name" http_ok "http://127.0.0.1:$port/health"
+  wait_for "$name routing weight $WEIGHT" sh -c "curl -fsS http://127.0.0.1:$port/gateway/routing | grep -q '\"weight\":$WEIGHT,'"
+}
+start_gateway gateway $GATEWAY_PORT
 GATEWAY_PID=${STARTED_PIDS[-1]} # env execs dotnet, so this is the gateway's own PID
-wait_for "gateway" http_ok "http://127.0.0.1:$GATEWAY_PORT/health"
-wait_for "gateway routing weight $WEIGHT" sh -c "curl -fsS http://127.0.0.1:$GATEWAY_PORT/gateway/routing | grep -q '\"weight\":$WEIGHT,'"
+if [ -n "$GATEWAY_B_ENV" ]; then
+  # shellcheck disable=SC2086 # word splitting is the point: VAR=value pairs
+  start_gateway gateway-b $GATEWAY_B_PORT $GATEWAY_B_ENV
+  GATEWAY_B_PID=${STARTED_PIDS[-1]}
+fi
 wait_for "bare YARP" http_ok "http://127.0.0.1:$YARP_PORT/health"
 wait_for "nginx" http_ok "http://127.0.0.1:$NGINX_PORT/health"
 
 declare -A url=([direct]="http://127.0.0.1:$STABLE_PORT$REQUEST_PATH" [nginx]="http://127.0.0.1:$NGINX_PORT$REQUEST_PATH"
-  [yarp]="http://127.0.0.1:$YARP_PORT$REQUEST_PATH" [gateway]="http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH")
+  [yarp]="http://127.0.0.1:$YARP_PORT$REQUEST_PATH" [gateway]="http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
+  [gateway-b]="http://127.0.0.1:$GATEWAY_B_PORT$REQUEST_PATH")
 read -r -a order <<<"$CONTENDERS"
 
 to_ms() { # wrk latency (e.g. 812.00us, 1.20ms, 1.01s) in milliseconds
@@ -140,6 +153,7 @@ cpu_ticks() {
   local pids
   case $1 in
     gateway) pids=$GATEWAY_PID ;;
+    gateway-b) pids=$GATEWAY_B_PID ;;
     yarp) pids=$YARP_PID ;;
     nginx) pids="$(cat "$OUT/nginx.pid") $(pgrep -P "$(cat "$OUT/nginx.pid")" | tr '\n' ' ')" ;;
     direct)
@@ -174,7 +188,7 @@ measure() { # name → appends "name rps p50 p99 cpu_us_per_request bytes_per_re
   cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   [ -n "$alloc_before" ] && bytes=$(awk -v a="$alloc_before" -v b="$alloc_after" -v n="$requests" 'BEGIN { printf "%.0f", (b - a) / n }')
   errors=$(awk '/Non-2xx|Socket errors/ { sub(/^ +/, ""); printf "%s; ", $0 }' "$log")
-  printf '%-8s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req  alloc %6s B/req  %s\n' \
+  printf '%-9s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req  alloc %6s B/req  %s\n' \
     "$name" "$round" "$rps" "$p50" "$p99" "$cpu" "$bytes" "$errors"
   echo "$name $rps $p50 $p99 $cpu $bytes" >>"$OUT/results.txt"
 }
@@ -186,8 +200,9 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 : >"$OUT/results.txt"
 : >"$OUT/open-loop.txt"
-echo "bench: load average at the start $(loadavg); $(nproc) cores; backend $BACKEND; canary weight $WEIGHT bp${RUNTIME_ENV:+; runtime env: $RUNTIME_ENV}${GATEWAY_ENV:+; gateway env: $GATEWAY_ENV}"
-for name in yarp gateway; do
+LOAD_START=$(loadavg)
+echo "bench: load average at the start $LOAD_START; $(nproc) cores; backend $BACKEND; canary weight $WEIGHT bp${RUNTIME_ENV:+; runtime env: $RUNTIME_ENV}${GATEWAY_ENV:+; gateway env: $GATEWAY_ENV}${GATEWAY_B_ENV:+; gateway-b: the gateway plus $GATEWAY_B_ENV}"
+for name in yarp gateway ${GATEWAY_B_ENV:+gateway-b}; do
   echo "bench: $name warm-up $GATEWAY_WARMUP"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$GATEWAY_WARMUP" "${WRK_SCRIPT[@]}" "${url[$name]}" >/dev/null
 done
@@ -199,9 +214,9 @@ if [ "$ROUNDS" -gt 0 ]; then
     for i in "${!order[@]}"; do measure "${order[$(( (i + round - 1) % ${#order[@]} ))]}"; done
   done
   echo "bench: load average after the closed loop $(loadavg)"
-  printf '\n%-8s %12s %10s %10s %12s %12s\n' target "req/s" "p50 ms" "p99 ms" "cpu us/req" "alloc B/req"
+  printf '\n%-9s %12s %10s %10s %12s %12s\n' target "req/s" "p50 ms" "p99 ms" "cpu us/req" "alloc B/req"
   for name in "${order[@]}"; do
-    printf '%-8s %12.0f %10.3f %10.3f %12.1f %12s\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)" "$(col $name 5)" "$(col $name 6)"
+    printf '%-9s %12.0f %10.3f %10.3f %12.1f %12s\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)" "$(col $name 5)" "$(col $name 6)"
   done
 fi
 
@@ -214,7 +229,7 @@ if [ "$OPEN_DURATION" -gt 0 ]; then
       name=${order[$(( (j + i) % ${#order[@]} ))]}
       line=$(dotnet "$OUT/bench/GatewayBench.dll" load --url "${url[$name]}" --rate "$rate" --duration "$OPEN_DURATION" \
         --warmup 2 "${LOAD_BODY[@]}" || true)
-      printf '%-8s %s\n' "$name" "$line"
+      printf '%-9s %s\n' "$name" "$line"
       echo "$name $line" >>"$OUT/open-loop.txt"
     done
     i=$((i + 1))
@@ -230,9 +245,9 @@ for line in open(sys.argv[1]):
         continue
     rows[(f[0], int(kv["rate"]))] = kv
 rates = sorted({r for _, r in rows})
-names = [n for n in ["direct", "nginx", "yarp", "gateway"] if any((n, r) in rows for r in rates)]
+names = [n for n in ["direct", "nginx", "yarp", "gateway", "gateway-b"] if any((n, r) in rows for r in rates)]
 print("\nopen loop, latency in ms (absolute; for proxies, in brackets: added over direct at the same rate)")
-print(f"{'rate':>6} {'target':<8} {'achieved':>9} {'errors':>7} {'p50':>16} {'p99':>16} {'p99.9':>16}")
+print(f"{'rate':>6} {'target':<9} {'achieved':>9} {'errors':>7} {'p50':>16} {'p99':>16} {'p99.9':>16}")
 for r in rates:
     d = rows.get(("direct", r))
     for n in names:
@@ -243,7 +258,7 @@ for r in rates:
         for k in ("p50_ms", "p99_ms", "p999_ms"):
             v = float(kv[k])
             cells.append(f"{v:7.3f}" + (f" ({v - float(d[k]):+.3f})" if d and n != "direct" else " " * 9))
-        print(f"{r:>6} {n:<8} {kv['achieved_rps']:>9} {kv['errors']:>7} " + " ".join(f"{c:>16}" for c in cells))
+        print(f"{r:>6} {n:<9} {kv['achieved_rps']:>9} {kv['errors']:>7} " + " ".join(f"{c:>16}" for c in cells))
 for r in rates:
     g, x = rows.get(("gateway", r)), rows.get(("nginx", r))
     if g and x:
@@ -251,17 +266,8 @@ for r in rates:
 PY
 fi
 
-if [ "$ROUNDS" -gt 0 ]; then
-  echo
-  echo "ratios (medians of this run; load average now $(loadavg)):"
-  echo "  gateway/bare-YARP cpu per request:   $(ratio "$(col gateway 5)" "$(col yarp 5)")   (goal <= 1.10x)"
-  echo "  gateway/bare-YARP bytes per request: $(ratio "$(col gateway 6)" "$(col yarp 6)")"
-  echo "  gateway/nginx req/s:                 $(ratio "$(col gateway 2)" "$(col nginx 2)")   (goal >= $([ "$BACKEND" = agentworker ] && echo 1.00 || echo 0.75)x)"
-  echo "  bare-YARP/nginx req/s:               $(ratio "$(col yarp 2)" "$(col nginx 2)")"
-  echo "  gateway/direct req/s:                $(ratio "$(col gateway 2)" "$(col direct 2)")"
-  echo "  gateway/nginx p99 (closed loop):     $(ratio "$(col gateway 4)" "$(col nginx 4)")"
-  echo "  gateway/nginx cpu per request:       $(ratio "$(col gateway 5)" "$(col nginx 5)")"
-fi
+# The issue's Done-when ratios, all from this run, and the rows README.md and bench/README.md take, ready to paste.
+python3 "$ROOT/bench/gateway/summary.py" "$OUT/results.txt" "$OUT/open-loop.txt" "$BACKEND" "$LOAD_START" "$(loadavg)" "$ROUNDS"
 
 # What the gateway itself saw: its per-track stats over the run (the split must match the weight).
 curl -fsS "http://127.0.0.1:$GATEWAY_PORT/gateway/stats?window=600" >"$OUT/gateway-stats.json"

@@ -1,0 +1,81 @@
+# The end of bench/gateway/run.sh: the issue-14 Done-when ratios from one run, and the README / bench README rows
+# ready to paste. Arguments: results.txt, open-loop.txt, backend, load average at the start and at the end, rounds.
+import statistics, sys, time
+results, open_loop, backend, load_start, load_end, rounds = sys.argv[1:7]
+cols = {}
+for line in open(results):
+    f = line.split()
+    cols.setdefault(f[0], []).append(f[1:])
+def med(name, i):
+    vals = [float(r[i]) for r in cols.get(name, []) if r[i] != "-"]
+    return statistics.median(vals) if vals else None
+def ratio(a, b):
+    return a / b if a is not None and b else None
+def fmt(x):
+    return "n/a" if x is None else f"{x:.2f}x"
+def verdict(x, goal, le):
+    return "" if x is None else ("met" if (x <= goal if le else x >= goal) else "NOT met")
+ol = {}
+for line in open(open_loop):
+    f = line.split()
+    kv = dict(zip(f[1::2], f[2::2]))
+    if "p999_ms" in kv:
+        ol[(f[0], int(kv["rate"]))] = kv
+rps_goal = 1.0 if backend == "agentworker" else 0.75
+backend_name = "AgentWorker" if backend == "agentworker" else "static"
+when = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+print(f"\n==== issue 14 Done-when: {backend_name} backends, {when} UTC, load average {load_start} at the start, {load_end} at the end")
+cpu = ratio(med("gateway", 3), med("yarp", 3))
+rps = ratio(med("gateway", 0), med("nginx", 0))
+yarp_rps = ratio(med("yarp", 0), med("nginx", 0))
+byt = ratio(med("gateway", 4), med("yarp", 4))
+if int(rounds) > 0:
+    print(f"  gateway/bare-YARP CPU per request    {fmt(cpu):>6}  goal <= 1.10x  {verdict(cpu, 1.10, True):8}"
+          f"  ({med('gateway', 3)} vs {med('yarp', 3)} us/req)")
+    print(f"  gateway/nginx req/s                  {fmt(rps):>6}  goal >= {rps_goal:.2f}x  {verdict(rps, rps_goal, False):8}"
+          f"  ({med('gateway', 0):,.0f} vs {med('nginx', 0) or 0:,.0f}; bare YARP/nginx {fmt(yarp_rps)})" if med('gateway', 0) else "")
+    print(f"  gateway/bare-YARP bytes per request  {fmt(byt):>6}  ({med('gateway', 4)} vs {med('yarp', 4)} B/req)")
+    if "gateway-b" in cols:
+        print(f"  A/B gateway-b/gateway: CPU per request {fmt(ratio(med('gateway-b', 3), med('gateway', 3)))},"
+              f" req/s {fmt(ratio(med('gateway-b', 0), med('gateway', 0)))},"
+              f" bytes {fmt(ratio(med('gateway-b', 4), med('gateway', 4)))};"
+              f" gateway-b/bare-YARP CPU {fmt(ratio(med('gateway-b', 3), med('yarp', 3)))},"
+              f" gateway-b/nginx req/s {fmt(ratio(med('gateway-b', 0), med('nginx', 0)))}")
+rates = sorted({r for _, r in ol})
+p99 = {}
+for r in rates:
+    g, x = ol.get(("gateway", r)), ol.get(("nginx", r))
+    if g and x:
+        p99[r] = float(g["p99_ms"]) / float(x["p99_ms"])
+        goal = f"goal <= 1.00x  {verdict(p99[r], 1.0, True):8}" if r <= 4000 else "(no goal above 4,000)"
+        print(f"  open loop {r:>5} req/s: gateway/nginx p99 {p99[r]:.2f}x  {goal}"
+              f"  (p50 {g['p50_ms']} vs {x['p50_ms']}, p99 {g['p99_ms']} vs {x['p99_ms']}, p99.9 {g['p999_ms']} vs {x['p999_ms']} ms)")
+load = f"load {load_start.split()[0]}–{load_end.split()[0]}"
+if int(rounds) > 0 and None not in (cpu, rps, yarp_rps, med('gateway', 4), med('yarp', 4)):
+    ol_cell = " / ".join(f"{p99[r]:.2f}×" for r in rates if r <= 4000 and r in p99) or "—"
+    print("\nREADME row (| run | gateway/bare-YARP CPU | bytes gateway vs bare YARP | gateway/nginx req/s | open-loop p99 vs nginx up to 4,000 |):")
+    print(f"| {backend_name}, {when} ({load}) | {cpu:.2f}× ({med('gateway', 3)} vs {med('yarp', 3)} µs) | "
+          f"{med('gateway', 4):,.0f} vs {med('yarp', 4):,.0f} | {rps:.2f}× (bare YARP {yarp_rps:.2f}×) | {ol_cell} |")
+if ol:
+    names = [n for n in ["direct", "nginx", "yarp", "gateway", "gateway-b"] if any((n, r) in ol for r in rates)]
+    label = {"direct": "direct", "nginx": "nginx", "yarp": "bare YARP", "gateway": "gateway", "gateway-b": "gateway-b"}
+    print("\nbench/README open-loop rows (ms, p50 / p99 / p99.9; in brackets what the proxy adds over direct):")
+    print("| rate | " + " | ".join(label[n] for n in names) + " |")
+    print("| ---: | " + " | ".join("---" for _ in names) + " |")
+    for r in rates:
+        d = ol.get(("direct", r))
+        cells = []
+        for n in names:
+            kv = ol.get((n, r))
+            if kv is None:
+                cells.append("—")
+                continue
+            v = [float(kv[k]) for k in ("p50_ms", "p99_ms", "p999_ms")]
+            cell = " / ".join(f"{x:.2f}" for x in v)
+            if d and n != "direct":
+                dv = [float(d[k]) for k in ("p50_ms", "p99_ms", "p999_ms")]
+                cell += " (" + " / ".join(f"{a - b:+.2f}" for a, b in zip(v, dv)) + ")"
+            if kv.get("errors", "0") != "0":
+                cell += f", {kv['errors']} errors"
+            cells.append(cell)
+        print(f"| {r:,} | " + " | ".join(cells) + " |")
