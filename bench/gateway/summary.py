@@ -11,6 +11,8 @@ def med(name, i):
     return statistics.median(vals) if vals else None
 def ratio(a, b):
     return a / b if a is not None and b else None
+def num(x):
+    return "n/a" if x is None else f"{x:g}"
 def fmt(x):
     return "n/a" if x is None else f"{x:.2f}x"
 def verdict(x, goal, le):
@@ -31,10 +33,10 @@ yarp_rps = ratio(med("yarp", 0), med("nginx", 0))
 byt = ratio(med("gateway", 4), med("yarp", 4))
 if int(rounds) > 0:
     print(f"  gateway/bare-YARP CPU per request    {fmt(cpu):>6}  goal <= 1.10x  {verdict(cpu, 1.10, True):8}"
-          f"  ({med('gateway', 3)} vs {med('yarp', 3)} us/req)")
+          f"  ({num(med('gateway', 3))} vs {num(med('yarp', 3))} us/req)")
     print(f"  gateway/nginx req/s                  {fmt(rps):>6}  goal >= {rps_goal:.2f}x  {verdict(rps, rps_goal, False):8}"
           f"  ({med('gateway', 0):,.0f} vs {med('nginx', 0) or 0:,.0f}; bare YARP/nginx {fmt(yarp_rps)})" if med('gateway', 0) else "")
-    print(f"  gateway/bare-YARP bytes per request  {fmt(byt):>6}  ({med('gateway', 4)} vs {med('yarp', 4)} B/req)")
+    print(f"  gateway/bare-YARP bytes per request  {fmt(byt):>6}  ({num(med('gateway', 4))} vs {num(med('yarp', 4))} B/req)")
     if "gateway-b" in cols:
         print(f"  A/B gateway-b/gateway: CPU per request {fmt(ratio(med('gateway-b', 3), med('gateway', 3)))},"
               f" req/s {fmt(ratio(med('gateway-b', 0), med('gateway', 0)))},"

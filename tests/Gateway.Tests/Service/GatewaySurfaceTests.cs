@@ -7,8 +7,10 @@ using Gateway.Routing;
 using Gateway.Stats;
 using Gateway.Stream;
 using Gateway.Tests.Support;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
 using static Gateway.Tests.Service.GatewayHarness;
 
@@ -154,6 +156,32 @@ public sealed class GatewaySurfaceTests(GatewayHarness harness) : IClassFixture<
         Assert.True(failures >= 1, "the dead replica was never tried, so nothing was proven");
         Assert.Contains(cluster.DestinationsState.AvailableDestinations, d => d.Model.Config.Address.StartsWith(harness.Stable.Address.ToString(), StringComparison.Ordinal));
         Assert.DoesNotContain(cluster.DestinationsState.AvailableDestinations, d => d.Model.Config.Address.StartsWith(dead, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Inline_scheduling_is_off_by_default_and_its_switch_sets_both_kestrel_and_the_runtime_variable()
+    {
+        var before = Environment.GetEnvironmentVariable(Gateway.Extensions.Extensions.InlineCompletionsVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(Gateway.Extensions.Extensions.InlineCompletionsVariable, null);
+            await using (var standard = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}")))
+            {
+                Assert.False(standard.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
+                Assert.Null(Environment.GetEnvironmentVariable(Gateway.Extensions.Extensions.InlineCompletionsVariable));
+            }
+
+            await using var inline = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"),
+                ("Gateway:InlineScheduling", "true"));
+            Assert.True(inline.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.UnsafePreferInlineScheduling);
+            Assert.Equal("1", Environment.GetEnvironmentVariable(Gateway.Extensions.Extensions.InlineCompletionsVariable));
+            using var client = Client(inline);
+            Assert.Equal(HttpStatusCode.OK, (await SendAsync(client)).Status);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Gateway.Extensions.Extensions.InlineCompletionsVariable, before);
+        }
     }
 
     [Fact]
