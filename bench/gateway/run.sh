@@ -11,6 +11,8 @@
 #   RUNTIME_ENV="DOTNET_gcServer=0" bench/gateway/run.sh                           # both .NET proxies
 #   GATEWAY_B_ENV="DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0" bench/gateway/run.sh   # A/B: a second gateway,
 #       "gateway-b", with these settings on top, measured in the same rounds (the only fair comparison on a busy box)
+#   GATEWAY_B_BUILD=/tmp/main-gateway bench/gateway/run.sh   # A/B of two builds: gateway-b runs that published gateway
+#       (dotnet publish Gateway -c Release -o DIR from another checkout), e.g. main before a change
 #
 # Closed loop: wrk (same threads, connections, duration for all), after a warm-up each, ROUNDS rounds in rotating
 # order, medians. Reported per contender: req/s, p50/p99, CPU time per request (the proxy's processes, from /proc:
@@ -37,7 +39,9 @@ BACKEND=${BACKEND:-static}      # static: two nginx static responders; agentwork
 RATES=${RATES:-1000 4000 8000}  # open-loop request rates
 OPEN_DURATION=${OPEN_DURATION:-10}  # seconds per open-loop rate and contender (after a 2 s warm-up); 0 = skip
 GATEWAY_B_ENV=${GATEWAY_B_ENV:-}
-CONTENDERS=${CONTENDERS:-direct nginx yarp gateway${GATEWAY_B_ENV:+ gateway-b}}
+GATEWAY_B_BUILD=${GATEWAY_B_BUILD:-}
+GATEWAY_B=${GATEWAY_B_ENV}${GATEWAY_B_BUILD}
+CONTENDERS=${CONTENDERS:-direct nginx yarp gateway${GATEWAY_B:+ gateway-b}}
 STABLE_PORT=18081 CANARY_PORT=18082 NGINX_PORT=18090 GATEWAY_PORT=18091 YARP_PORT=18092 GATEWAY_B_PORT=18093 STUB_PORT=18095
 # Allocation counters (the startup hook's ports) of the .NET processes.
 declare -A ALLOC_PORT=([gateway]=18191 [yarp]=18192 [direct]=18193 [gateway-b]=18194)
@@ -113,8 +117,8 @@ start stub dotnet "$OUT/bench/GatewayBench.dll" stub --port $STUB_PORT --weight 
 wait_for "routing stub" http_ok "http://127.0.0.1:$STUB_PORT/api/routing"
 
 # The gateway as Aspire runs it: tracks by service-discovery name, resolved from services__* variables.
-start_gateway() { # name, port, extra env...
-  local name=$1 port=$2; shift 2
+start_gateway() { # name, port, build directory, extra env...
+  local name=$1 port=$2 build=$3; shift 3
   start "$name" env \
     ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
     Gateway__RolloutApi="http://127.0.0.1:$STUB_PORT" \
@@ -124,15 +128,15 @@ start_gateway() { # name, port, extra env...
     services__agent-canary__http__0="http://127.0.0.1:$CANARY_PORT" \
     DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[$name]} \
     $RUNTIME_ENV $GATEWAY_ENV "$@" \
-    dotnet "$OUT/gateway/Gateway.dll" --contentRoot "$OUT/gateway"
+    dotnet "$build/Gateway.dll" --contentRoot "$build"
   wait_for "$name" http_ok "http://127.0.0.1:$port/health"
   wait_for "$name routing weight $WEIGHT" sh -c "curl -fsS http://127.0.0.1:$port/gateway/routing | grep -q '\"weight\":$WEIGHT,'"
 }
-start_gateway gateway $GATEWAY_PORT
+start_gateway gateway $GATEWAY_PORT "$OUT/gateway"
 GATEWAY_PID=${STARTED_PIDS[-1]} # env execs dotnet, so this is the gateway's own PID
-if [ -n "$GATEWAY_B_ENV" ]; then
+if [ -n "$GATEWAY_B" ]; then
   # shellcheck disable=SC2086 # word splitting is the point: VAR=value pairs
-  start_gateway gateway-b $GATEWAY_B_PORT $GATEWAY_B_ENV
+  start_gateway gateway-b $GATEWAY_B_PORT "${GATEWAY_B_BUILD:-$OUT/gateway}" $GATEWAY_B_ENV
   GATEWAY_B_PID=${STARTED_PIDS[-1]}
 fi
 wait_for "bare YARP" http_ok "http://127.0.0.1:$YARP_PORT/health"
@@ -201,8 +205,8 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 : >"$OUT/results.txt"
 : >"$OUT/open-loop.txt"
 LOAD_START=$(loadavg)
-echo "bench: load average at the start $LOAD_START; $(nproc) cores; backend $BACKEND; canary weight $WEIGHT bp${RUNTIME_ENV:+; runtime env: $RUNTIME_ENV}${GATEWAY_ENV:+; gateway env: $GATEWAY_ENV}${GATEWAY_B_ENV:+; gateway-b: the gateway plus $GATEWAY_B_ENV}"
-for name in yarp gateway ${GATEWAY_B_ENV:+gateway-b}; do
+echo "bench: load average at the start $LOAD_START; $(nproc) cores; backend $BACKEND; canary weight $WEIGHT bp${RUNTIME_ENV:+; runtime env: $RUNTIME_ENV}${GATEWAY_ENV:+; gateway env: $GATEWAY_ENV}${GATEWAY_B:+; gateway-b: ${GATEWAY_B_BUILD:-this build}${GATEWAY_B_ENV:+ plus $GATEWAY_B_ENV}}"
+for name in yarp gateway ${GATEWAY_B:+gateway-b}; do
   echo "bench: $name warm-up $GATEWAY_WARMUP"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$GATEWAY_WARMUP" "${WRK_SCRIPT[@]}" "${url[$name]}" >/dev/null
 done
