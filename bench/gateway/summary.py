@@ -52,12 +52,27 @@ for r in rates:
         goal = f"goal <= 1.00x  {verdict(p99[r], 1.0, True):8}" if r <= 4000 else "(no goal above 4,000)"
         print(f"  open loop {r:>5} req/s: gateway/nginx p99 {p99[r]:.2f}x  {goal}"
               f"  (p50 {g['p50_ms']} vs {x['p50_ms']}, p99 {g['p99_ms']} vs {x['p99_ms']}, p99.9 {g['p999_ms']} vs {x['p999_ms']} ms)")
-load = f"load {load_start.split()[0]}–{load_end.split()[0]}"
 if int(rounds) > 0 and None not in (cpu, rps, yarp_rps, med('gateway', 4), med('yarp', 4)):
-    ol_cell = " / ".join(f"{p99[r]:.2f}×" for r in rates if r <= 4000 and r in p99) or "—"
-    print("\nREADME row (| run | gateway/bare-YARP CPU | bytes gateway vs bare YARP | gateway/nginx req/s | open-loop p99 vs nginx up to 4,000 |):")
-    print(f"| {backend_name}, {when} ({load}) | {cpu:.2f}× ({med('gateway', 3)} vs {med('yarp', 3)} µs) | "
-          f"{med('gateway', 4):,.0f} vs {med('yarp', 4):,.0f} | {rps:.2f}× (bare YARP {yarp_rps:.2f}×) | {ol_cell} |")
+    # README.md's results table: | what (when, load) | command | figures |
+    what = ("gateway vs bare YARP vs nginx vs direct, static backends" if backend != "agentworker"
+            else "the same with real AgentWorker backends")
+    command = "bench/gateway/run.sh" if backend != "agentworker" else "BACKEND=agentworker bench/gateway/run.sh"
+    open_loop_text = ""
+    shown = [r for r in rates if r <= 4000 and r in p99]
+    if shown:
+        open_loop_text = ("; open-loop p99 " + " / ".join(f"{p99[r]:.2f}×" for r in shown) + " nginx's at "
+                          + " / ".join(f"{r:,}" for r in shown) + " req/s")
+    print("\nREADME.md row:")
+    print(f"| {what} ({when}, load average {load_start.split()[0]}–{load_end.split()[0]}) | `{command}` | "
+          f"gateway/bare-YARP CPU per request **{cpu:.2f}×** ({num(med('gateway', 3))} vs {num(med('yarp', 3))} µs; goal ≤ 1.1×), "
+          f"bytes {byt:.2f}× ({med('gateway', 4):,.0f} vs {med('yarp', 4):,.0f} B); gateway/nginx **{rps:.2f}×** req/s "
+          f"(goal ≥ {rps_goal:.2f}×; bare YARP itself {yarp_rps:.2f}×){open_loop_text} |")
+if int(rounds) > 0 and cols:
+    label = {"direct": "direct", "nginx": "nginx", "yarp": "bare YARP", "gateway": "gateway", "gateway-b": "gateway-b"}
+    print("\nbench/README closed-loop rows (| backend | contender | req/s | p99 ms (closed) | CPU µs/req | bytes/req |):")
+    for n in [n for n in label if n in cols]:
+        b = med(n, 4)
+        print(f"| {backend_name} | {label[n]} | {med(n, 0):,.0f} | {med(n, 2):.2f} | {med(n, 3):.1f} | {'—' if b is None else f'{b:,.0f}'} |")
 if ol:
     names = [n for n in ["direct", "nginx", "yarp", "gateway", "gateway-b"] if any((n, r) in ol for r in rates)]
     label = {"direct": "direct", "nginx": "nginx", "yarp": "bare YARP", "gateway": "gateway", "gateway-b": "gateway-b"}
