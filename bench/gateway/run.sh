@@ -106,8 +106,12 @@ http {
 CONF
 start_nginx nginx "$OUT/nginx.conf"
 
-# Bare YARP: the same runtime settings as the gateway (RUNTIME_ENV), none of its features.
-start yarp env DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[yarp]} $RUNTIME_ENV \
+# Bare YARP: the gateway's runtime settings (Gateway.csproj: workstation GC, non-concurrent, no thread-pool spinning,
+# tiered PGO; GatewayBench.csproj has the PGO and non-concurrent GC, these variables the rest, so that the load
+# generator built from the same project keeps its own), then RUNTIME_ENV; none of the gateway's features. So the
+# gateway/bare-YARP ratio is the cost of our code, not of settings.
+GATEWAY_RUNTIME=(DOTNET_gcServer=0 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
+start yarp env DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[yarp]} "${GATEWAY_RUNTIME[@]}" $RUNTIME_ENV \
   dotnet "$OUT/bench/GatewayBench.dll" yarp --port $YARP_PORT --weight "$WEIGHT" \
   --stable "http://127.0.0.1:$STABLE_PORT" --canary "http://127.0.0.1:$CANARY_PORT"
 YARP_PID=${STARTED_PIDS[-1]}
