@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using AgentAspire.Contracts;
 using Gateway.Stats;
-using ServiceDefaults;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Service.GatewayHarness;
 
