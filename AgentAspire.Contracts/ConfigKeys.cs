@@ -101,6 +101,9 @@ public static class ConfigKeys
     {
         public const string Section = "Analysis";
         public const string Provider = Section + ":Provider";
+
+        /// <summary>Prometheus' base URL for the <c>prometheus</c> metric source.</summary>
+        public const string PrometheusUrl = Section + ":Prometheus:Url";
     }
 }
 

@@ -14,6 +14,9 @@ public static class ResourceNames
     /// <summary>The opt-in demo client that sends work items through the gateway (<c>AgentAspire:DemoTraffic</c>).</summary>
     public const string DemoTraffic = "demo-traffic";
 
+    /// <summary>The opt-in local Prometheus (<c>AgentAspire:Prometheus</c>) that analysis queries.</summary>
+    public const string Prometheus = "prometheus";
+
     /// <summary>The one agent the reference app ships; the model allows several.</summary>
     public const string DefaultAgent = "agent-worker";
 

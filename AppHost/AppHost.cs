@@ -6,6 +6,7 @@ using AppHost.Dashboard;
 using AppHost.DemoTraffic;
 using AppHost.Gateway;
 using AppHost.Model;
+using AppHost.Prometheus;
 using AppHost.Upstream;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -57,6 +58,7 @@ var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
 rolloutApi.WithReference(gateway);
 
 builder.AddDemoTrafficIfEnabled(gateway);
+builder.AddPrometheusIfEnabled(rolloutApi);
 builder.AddKubernetesPublisher();
 
 builder.Build().Run();

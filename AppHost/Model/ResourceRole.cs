@@ -20,4 +20,7 @@ public enum ResourceRole
 
     /// <summary>The opt-in client that keeps the charts moving (never published).</summary>
     DemoTraffic,
+
+    /// <summary>The opt-in local Prometheus that scrapes every service (never published: on Kubernetes it is the cluster's).</summary>
+    Metrics,
 }

@@ -130,6 +130,24 @@ public enum Direction
     [JsonStringEnumMemberName("either")] Either,
 }
 
+/// <summary>
+/// A PromQL range query (<c>query_range</c>) over the metric's window, every <see cref="StepSeconds"/>: at each step the
+/// series are summed, and the steps reduced to one value by <see cref="Reduce"/>.
+/// </summary>
+public sealed record RangeSpec(
+    [property: JsonPropertyName("stepSeconds")] int StepSeconds,
+    [property: JsonPropertyName("reduce")] RangeReduce Reduce = RangeReduce.Last);
+
+/// <summary>How a range query's steps become one value.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<RangeReduce>))]
+public enum RangeReduce
+{
+    [JsonStringEnumMemberName("last")] Last,
+    [JsonStringEnumMemberName("avg")] Avg,
+    [JsonStringEnumMemberName("max")] Max,
+    [JsonStringEnumMemberName("min")] Min,
+}
+
 /// <summary>What a metric is measured over: the canary (against stable), or the whole agent (both tracks together).</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<MetricScope>))]
 public enum MetricScope
@@ -150,6 +168,7 @@ public enum MetricScope
 /// </param>
 /// <param name="Judge"><c>threshold</c>, <c>sequential</c> or <c>mann-whitney</c>.</param>
 /// <param name="WindowSeconds">Look at the last N seconds instead of "since the current weight took effect".</param>
+/// <param name="Range">prometheus: a range query over the window (<c>query_range</c> with this step), reduced to one value.</param>
 public sealed record MetricSpec(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("source")] string Source,
@@ -163,7 +182,8 @@ public sealed record MetricSpec(
     [property: JsonPropertyName("alpha"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Alpha = null,
     [property: JsonPropertyName("confidence"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Confidence = null,
     [property: JsonPropertyName("effectSize"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? EffectSize = null,
-    [property: JsonPropertyName("windowSeconds"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? WindowSeconds = null)
+    [property: JsonPropertyName("windowSeconds"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? WindowSeconds = null,
+    [property: JsonPropertyName("range"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RangeSpec? Range = null)
 {
     public const int MaxQueryLength = 4000;
 
@@ -222,6 +242,24 @@ public sealed record MetricSpec(
         if (WindowSeconds is { } window && window is < 1 or > 600)
         {
             yield return ("windowSeconds", "windowSeconds is 1-600.");
+        }
+
+        if (Range is { } range)
+        {
+            if (Source != PrometheusMetricSource.SourceName)
+            {
+                yield return ("range", "A range query is for the prometheus source.");
+            }
+
+            if (range.StepSeconds is < 1 or > 3600)
+            {
+                yield return ("range.stepSeconds", "range.stepSeconds is 1-3600.");
+            }
+
+            if (!Enum.IsDefined(range.Reduce))
+            {
+                yield return ("range.reduce", "range.reduce is one of last, avg, max, min.");
+            }
         }
     }
 }

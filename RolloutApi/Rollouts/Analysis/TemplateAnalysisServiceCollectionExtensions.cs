@@ -30,7 +30,10 @@ public static class TemplateAnalysisServiceCollectionExtensions
     {
         services.AddGatewayStatsReader();
         services.AddOptions<PrometheusSourceOptions>().BindConfiguration(PrometheusSourceOptions.SectionName).ValidateOnStart();
-        services.AddHttpClient(PrometheusMetricSource.HttpClientName);
+        // No retries: an unreachable Prometheus makes the measurement Inconclusive now, and the next one asks again.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked experimental; ServiceDefaults uses it the same way.
+        services.AddHttpClient(PrometheusMetricSource.HttpClientName, client => client.Timeout = TimeSpan.FromSeconds(10)).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         services.AddMetricSource<GatewayMetricSource>();
         services.AddMetricSource<PrometheusMetricSource>();
         services.AddAnalysisJudge<ThresholdJudge>();
