@@ -16,7 +16,7 @@ public sealed class AppModelRoleTests
     [Fact]
     public async Task EveryResourceTheAppHostDeclaresCarriesItsRole()
     {
-        var resources = await ResourcesAsync($"--{ConfigurationKeys.DemoTraffic}=true");
+        var resources = await ResourcesAsync($"--{ConfigurationKeys.DemoTraffic}=true", $"--{ConfigurationKeys.Prometheus}=true");
 
         // Parameters, and children such as the hidden rebuilder Aspire adds under each project, are not parts of their own.
         var roles = resources.Where(r => r is not (ParameterResource or IResourceWithParent)).ToDictionary(r => r.Name, r => r.GetRole());
@@ -29,6 +29,7 @@ public sealed class AppModelRoleTests
                 [ResourceNames.AgentCanary] = ResourceRole.AgentTrack,
                 [ResourceNames.Gateway] = ResourceRole.Gateway,
                 [ResourceNames.DemoTraffic] = ResourceRole.DemoTraffic,
+                [ResourceNames.Prometheus] = ResourceRole.Metrics,
             },
             roles.Where(r => r.Key != "aspire-dashboard").ToDictionary());
     }

@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentAspire.Contracts;
+using AgentAspire.TestSupport;
 
 namespace AppHost.Tests.WholeApp;
 
@@ -211,6 +212,147 @@ public sealed class AnalysisDrillTests(AppFixture fixture)
             Assert.All(run.GetProperty("measurements").EnumerateArray(), m => Assert.Equal("Inconclusive", m.GetProperty("verdict").GetString()));
             var audit = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/audit?rolloutId={rolloutId}").WaitAsync(AppFixture.RequestDeadline);
             Assert.DoesNotContain(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "Aborted");
+        }
+        finally
+        {
+            await CleanupAsync(api);
+        }
+    }
+
+    /// <summary>
+    /// The opt-in Prometheus (the fixture runs the AppHost with <c>--AgentAspire:Prometheus=true</c>) scrapes the agents
+    /// through their Aspire endpoints, and a template whose only metric is PromQL (the README's failed-ratio query) aborts
+    /// a 20 %-failing canary at 10 % weight: the verdict's numbers are what Prometheus answered.
+    /// </summary>
+    [Fact]
+    public async Task A_promql_template_on_the_opt_in_prometheus_aborts_a_canary_failing_20_percent()
+    {
+        using var api = fixture.CreateOperatorClient();
+        using var gateway = fixture.CreateGatewayClient();
+        await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Prometheus).WaitAsync(DrillDeadline);
+        using var prometheus = fixture.App.CreateHttpClient(ResourceNames.Prometheus, "http");
+        // Every service's /metrics is a target, and each is up: a scrape, not our belief, says the metrics exist.
+        await RoutingTests.WaitUntilAsync(async () =>
+        {
+            var targets = await prometheus.GetFromJsonAsync<JsonElement>("/api/v1/targets").WaitAsync(AppFixture.RequestDeadline);
+            var active = targets.GetProperty("data").GetProperty("activeTargets").EnumerateArray().ToList();
+            return active.Count >= 4 && active.All(t => t.GetProperty("health").GetString() == "up");
+        }, "Prometheus to scrape every service");
+
+        const string Failed = "agent_failed_items_total{agent=\"{{agent}}\",track=\"{{track}}\"}[{{window}}]";
+        const string Processed = "agent_processed_items_total{agent=\"{{agent}}\",track=\"{{track}}\"}[{{window}}]";
+        await SendAsync(api, HttpMethod.Put, $"{AgentPath}/analysis-templates/drill-promql", new
+        {
+            intervalSeconds = 2,
+            inconclusiveLimit = 30,
+            metrics = new object[]
+            {
+                new
+                {
+                    name = "failed-ratio", source = "prometheus", judge = "threshold", comparison = "difference", direction = "increase", tolerance = 0.05,
+                    query = $"sum(increase({Failed})) / clamp_min(sum(increase({Processed})) + sum(increase({Failed})), 1)",
+                },
+            },
+        });
+        var revision = await CreateRevisionAsync(api, "1.3.0-faulty", new { failureRate = 0.2 });
+
+        using var load = new Load(gateway, clients: 4);
+        try
+        {
+            var started = await SendAsync(api, HttpMethod.Post, $"{AgentPath}/rollouts", new
+            {
+                revision,
+                steps = new object[] { new { setWeight = 1_000 }, new { pause = new { } } },
+                analysis = new { template = "drill-promql" },
+                reason = "promql drill",
+            });
+            var rolloutId = started.GetProperty("id").GetInt64();
+
+            var rollout = await WaitForRolloutAsync(api, Decided, "the PromQL analysis to decide");
+
+            Assert.Equal("Aborted", rollout.GetProperty("state").GetString());
+            await RoutingTests.WaitForGatewayWeightAsync(gateway, 0);
+            var runs = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/rollouts/{rolloutId}/analysis-runs").WaitAsync(AppFixture.RequestDeadline);
+            var run = runs.GetProperty("runs").EnumerateArray().Single();
+            Assert.Equal("Fail", run.GetProperty("state").GetString());
+            var metric = run.GetProperty("measurements").EnumerateArray().Last().GetProperty("metrics").EnumerateArray().Single();
+            Assert.Equal(("prometheus", "Fail"), (metric.GetProperty("source").GetString(), metric.GetProperty("verdict").GetString()));
+            var canaryRatio = metric.GetProperty("sample").GetProperty("canary").GetProperty("value").GetDouble();
+            var stableRatio = metric.GetProperty("sample").GetProperty("stable").GetProperty("value").GetDouble();
+            Assert.InRange(canaryRatio - stableRatio, 0.05, 0.6);
+        }
+        finally
+        {
+            await load.StopAsync();
+            await CleanupAsync(api);
+        }
+    }
+
+    /// <summary>
+    /// Debian's real Alertmanager, configured with a webhook receiver at RolloutApi's <c>POST /api/alerts/alertmanager</c>
+    /// (operator key as the Bearer credential, as Alertmanager's <c>http_config.authorization</c> sends it): an alert posted to
+    /// Alertmanager's own API with the agent's label aborts the rollout. Done means the gateway applied weight 0 and the
+    /// agents' own answers say no request reaches the canary any more; the audit names the alert.
+    /// </summary>
+    [Fact]
+    public async Task A_firing_alert_through_a_real_alertmanager_aborts_the_rollout_and_the_gateway_applies_it()
+    {
+        using var api = fixture.CreateOperatorClient();
+        using var gateway = fixture.CreateGatewayClient();
+        var rolloutApi = fixture.App.GetEndpoint(ResourceNames.RolloutApi, "http");
+        using var alertmanager = MonitoringProcess.StartAlertmanager($"""
+            route:
+              receiver: rollout-api
+              group_by: [alertname, agent]
+              group_wait: 0s
+              group_interval: 1s
+              repeat_interval: 1h
+            receivers:
+              - name: rollout-api
+                webhook_configs:
+                  - url: '{new Uri(rolloutApi, "/api/alerts/alertmanager")}'
+                    send_resolved: false
+                    http_config:
+                      authorization:
+                        type: Bearer
+                        credentials: '{fixture.OperatorKey}'
+            """);
+        await alertmanager.WaitReadyAsync(DrillDeadline);
+        var revision = await CreateRevisionAsync(api, "1.1.0", flags: null);
+        try
+        {
+            var started = await SendAsync(api, HttpMethod.Post, $"{AgentPath}/rollouts", new
+            {
+                revision,
+                steps = new object[] { new { setWeight = 5_000 }, new { pause = new { } } },
+                reason = "alertmanager drill",
+            });
+            var rolloutId = started.GetProperty("id").GetInt64();
+            await RoutingTests.WaitForGatewayWeightAsync(gateway, 5_000);
+            Assert.True(await RoutingTests.CountCanaryAsync(gateway, requests: 40) > 0, "The canary serves at 50 % before the alert.");
+
+            // Alertmanager's own API, as Prometheus would post a firing alert.
+            using var client = new HttpClient { BaseAddress = alertmanager.Address, Timeout = AppFixture.RequestDeadline };
+            using var posted = await client.PostAsJsonAsync("/api/v2/alerts", new[]
+            {
+                new
+                {
+                    labels = new Dictionary<string, string> { ["alertname"] = "AgentCanaryFailedItemsAboveStable", ["agent"] = ResourceNames.DefaultAgent, ["severity"] = "page" },
+                    annotations = new Dictionary<string, string> { ["summary"] = "Canary fails 20 % more items than stable" },
+                    startsAt = DateTimeOffset.UtcNow.AddSeconds(-5),
+                },
+            });
+            Assert.True(posted.IsSuccessStatusCode, $"Alertmanager refused the alert: {(int)posted.StatusCode} {await posted.Content.ReadAsStringAsync()}\n{alertmanager.Output}");
+
+            var rollout = await WaitForRolloutAsync(api, r => r.GetProperty("state").GetString() == "Aborted", "Alertmanager's webhook to abort the rollout");
+            Assert.Equal(0, rollout.GetProperty("weight").GetInt32());
+            await RoutingTests.WaitForGatewayWeightAsync(gateway, 0);
+            Assert.Equal(0, await RoutingTests.CountCanaryAsync(gateway, requests: 40));
+
+            var audit = await api.GetFromJsonAsync<JsonElement>($"{AgentPath}/audit?rolloutId={rolloutId}").WaitAsync(AppFixture.RequestDeadline);
+            var abort = Assert.Single(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "Aborted");
+            Assert.Contains("Alertmanager alert AgentCanaryFailedItemsAboveStable firing", abort.GetProperty("reason").GetString(), StringComparison.Ordinal);
+            Assert.StartsWith("alertmanager:", abort.GetProperty("actor").GetString(), StringComparison.Ordinal);
         }
         finally
         {

@@ -28,7 +28,8 @@ public sealed class AppFixture : IAsyncLifetime
     {
         using var cts = new CancellationTokenSource(StartDeadline);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}"],
+            // The opt-in Prometheus is on: the PromQL drill queries it (AnalysisDrillTests).
+            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{ConfigurationKeys.Prometheus}=true"],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
         builder.Services.ConfigureHttpClientDefaults(http => http

@@ -6,7 +6,8 @@ using AgentAspire.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using RolloutApi.Rollouts;
+using RolloutApi.Http;
+using RolloutApi.Model;
 using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Rollouts.Analysis.Judges;
 using RolloutApi.Storage;
@@ -139,7 +140,7 @@ public sealed class PrometheusSourceTests : IAsyncLifetime
             IntervalSeconds: 5, Count: 1, FailureLimit: 0, InconclusiveLimit: 2, MinSamples: 50);
         Assert.Null((await host.Services.GetRequiredService<AnalysisTemplates>().SaveAsync(Agent, "prom", template, Precondition.None, "tester", CancellationToken.None)).Error);
         var revision = await host.CreateRevisionAsync("2.0.0");
-        Assert.Null((await host.Engine.StartAsync(Agent, revision, [RolloutStep.Weight(1_000), RolloutStep.PauseUntilPromoted()], null,
+        Assert.Null((await host.Commands.StartAsync(Agent, revision, [RolloutStep.Weight(1_000), RolloutStep.PauseUntilPromoted()], null,
             Precondition.None, "tester", CancellationToken.None, "prom")).Error);
 
         var status = await host.DriveAsync(s => s.Hold is not null);
