@@ -12,7 +12,7 @@ public sealed class ProvisionTests : IDisposable
     // What the script checks for, and the Debian package each comes from (as in .ci/provision).
     private static readonly Dictionary<string, string> Packages = new()
     {
-        ["kubectl"] = "kubectl",
+        ["kubectl"] = "kubectl kubernetes-client",
         ["promtool"] = "prometheus",
         ["prometheus"] = "prometheus",
         ["prometheus-alertmanager"] = "prometheus-alertmanager",
@@ -21,7 +21,7 @@ public sealed class ProvisionTests : IDisposable
     };
 
     // What the script itself runs besides the tools.
-    private static readonly string[] Utilities = ["sort", "tr", "flock", "chmod"];
+    private static readonly string[] Utilities = ["sort", "tr", "flock", "chmod", "mktemp", "grep", "tail", "rm"];
 
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
@@ -78,7 +78,31 @@ public sealed class ProvisionTests : IDisposable
         var (exitCode, _, error) = await RunProvisionAsync();
 
         Assert.Equal(1, exitCode);
-        Assert.Contains("FAILED to install 'kubectl' (apt package 'kubectl')", error, StringComparison.Ordinal);
+        Assert.Contains("FAILED to install 'kubectl' (apt packages tried: kubectl kubernetes-client; apt said: E: Unable to locate package", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Where_apt_has_no_kubectl_package_it_installs_Debians_kubernetes_client()
+    {
+        LinkRealTools(except: "kubectl");
+        FakeId(uid: 0);
+        // Debian's own sources: no package named kubectl; kubernetes-client brings /usr/bin/kubectl.
+        var calls = Path.Combine(_bin.FullName, "apt-get.calls");
+        var kubectl = Path.Combine(_bin.FullName, "kubectl");
+        Script("apt-get", $"""
+            echo "$*" >> '{calls}'
+            case "$*" in
+              *kubernetes-client*) printf '#!/bin/sh\nexit 0\n' > '{kubectl}' && chmod +x '{kubectl}'; exit 0 ;;
+              update*) exit 0 ;;
+              *) echo "E: Package 'kubectl' has no installation candidate" >&2; exit 100 ;;
+            esac
+            """);
+
+        var (exitCode, _, error) = await RunProvisionAsync();
+
+        Assert.True(exitCode == 0, $"exit {exitCode}: {error}");
+        Assert.Contains("installed kubernetes-client", error, StringComparison.Ordinal);
+        Assert.Contains(File.ReadAllLines(calls), call => call.StartsWith("update", StringComparison.Ordinal));
     }
 
     [Fact]
