@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,12 +19,21 @@ namespace RolloutApi.Http;
 /// Written by hand rather than with <c>TypedResults.ServerSentEvents</c>: <see cref="System.Net.ServerSentEvents.SseItem{T}"/>
 /// cannot express a comment, and comments are the heartbeat every SSE client ignores by definition (an event would reach
 /// the gateway's handler).
+/// <para>
+/// Each value is encoded once, by the first stream that sends it, and the same bytes go to every other stream: the
+/// broadcaster hands every subscriber the same instance, so with 1,000 agents on a track a kill switch costs one
+/// serialisation instead of 1,000 (bench/scale).
+/// </para>
 /// </remarks>
 public sealed class EventStreamResult<T>(IAsyncEnumerable<T> items, string eventName, Func<T, long> idOf, TimeSpan heartbeat, TimeProvider time)
     : IResult, IEndpointMetadataProvider
+    where T : class
 {
     public const string ContentType = "text/event-stream";
     private static readonly byte[] Heartbeat = Encoding.UTF8.GetBytes(": keep-alive\n\n");
+
+    // Keyed by the value's identity and dropped with it: a value replaced in the broadcaster is collected with its frame.
+    private static readonly ConditionalWeakTable<T, Frame> Frames = new();
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -109,10 +121,32 @@ public sealed class EventStreamResult<T>(IAsyncEnumerable<T> items, string event
 
     private async Task WriteEventAsync(HttpResponse response, T item, JsonSerializerOptions json, CancellationToken cancellationToken)
     {
-        // Compact JSON has no raw newlines (they are escaped inside strings), so a snapshot fits one data line.
-        var data = JsonSerializer.Serialize(item, json);
-        var frame = $"event: {eventName}\nid: {idOf(item)}\ndata: {data}\n\n";
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(frame), cancellationToken);
+        if (!Frames.TryGetValue(item, out var frame))
+        {
+            // Streams racing on a new value may each encode it; GetValue keeps one, and the bytes are the same.
+            frame = Frames.GetValue(item, value => Encode(value, eventName, idOf(value), json));
+        }
+
+        // One event name per value type in practice; a different one is encoded for this stream alone, never cached.
+        var bytes = frame.EventName == eventName ? frame.Bytes : Encode(item, eventName, idOf(item), json).Bytes;
+        await response.Body.WriteAsync(bytes, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }
+
+    /// <summary><c>event: …\nid: …\ndata: {json}\n\n</c> as UTF-8.</summary>
+    private static Frame Encode(T item, string eventName, long id, JsonSerializerOptions json)
+    {
+        // Compact JSON has no raw newlines (they are escaped inside strings), so a snapshot fits one data line.
+        var buffer = new ArrayBufferWriter<byte>(512);
+        buffer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"event: {eventName}\nid: {id}\ndata: ")));
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            JsonSerializer.Serialize(writer, item, json);
+        }
+
+        buffer.Write("\n\n"u8);
+        return new Frame(eventName, buffer.WrittenSpan.ToArray());
+    }
+
+    private sealed record Frame(string EventName, byte[] Bytes);
 }
