@@ -77,6 +77,13 @@ public sealed class GatewayOptions
     /// </summary>
     public bool InlineScheduling { get; set; }
 
+    /// <summary>
+    /// How long a starting gateway reports not ready (503 on <c>/health</c>) while it has no routing table from RolloutApi,
+    /// so that a restarted replica takes traffic only once it routes by the table in force. Past it, with RolloutApi still
+    /// unreachable, it turns ready on the configured initial weight (Degraded), rather than never serving.
+    /// </summary>
+    public TimeSpan FirstTableWait { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>What the gateway's OpenTelemetry records per request (each item is paid on every request).</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
 
@@ -202,6 +209,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.Lease <= TimeSpan.Zero)
         {
             failures.Add("Gateway:Lease must be positive.");
+        }
+
+        if (options.FirstTableWait < TimeSpan.Zero)
+        {
+            failures.Add("Gateway:FirstTableWait must not be negative.");
         }
 
         if (!Enum.IsDefined(options.LeaseFallback))

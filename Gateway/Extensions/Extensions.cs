@@ -48,6 +48,8 @@ public static class Extensions
         {
             // TrackRoutingMiddleware also reports each outcome to passive health (YARP's UsePassiveHealthChecks step).
             proxy.UseMiddleware<TrackRoutingMiddleware>();
+            // Between the track choice and load balancing: a retry stays on the chosen track, on another replica.
+            proxy.UseMiddleware<ReplicaRetryMiddleware>();
             proxy.UseLoadBalancing();
         });
         return app;

@@ -19,6 +19,12 @@ public interface IRoutingStreamStatus
 
     /// <summary>True once nothing was heard from RolloutApi for longer than <see cref="GatewayOptions.Lease"/>.</summary>
     bool LeaseExpired { get; }
+
+    /// <summary>
+    /// True while no routing table from RolloutApi has been applied since this process started, for at most
+    /// <see cref="GatewayOptions.FirstTableWait"/>: readiness waits for the table in force.
+    /// </summary>
+    bool AwaitingFirstTable { get; }
 }
 
 /// <summary>
@@ -40,6 +46,8 @@ internal sealed partial class RoutingStreamClient(
     /// <summary>The named HttpClient: no resilience handler and no timeout, since the response never ends by design.</summary>
     public const string HttpClientName = "routing-stream";
 
+    private readonly long _startedAt = timeProvider.GetTimestamp();
+    private volatile bool _hasTable;
     private volatile bool _connected;
     private volatile bool _leaseExpired;
     private DateTimeOffset? _downSince;
@@ -52,6 +60,8 @@ internal sealed partial class RoutingStreamClient(
     public DateTimeOffset? DownSince => _downSince;
 
     public bool LeaseExpired => _leaseExpired;
+
+    public bool AwaitingFirstTable => !_hasTable && timeProvider.GetElapsedTime(_startedAt) < options.Value.FirstTableWait;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -91,6 +101,9 @@ internal sealed partial class RoutingStreamClient(
             proxyDestinations.Apply(applied);
             LogApplied(logger, applied.Revision, applied.Weight, applied.Stable.Version, applied.Canary.Version);
         }
+
+        // Applied now or already in force (the same revision again): either way the gateway routes by RolloutApi's table.
+        _hasTable = true;
 
         // Every table, applied or not (a reconnect re-sends the one in force): RolloutApi learns what this gateway runs.
         // The first one on a connection is reported even if unchanged: RolloutApi may have restarted and forgotten us.
