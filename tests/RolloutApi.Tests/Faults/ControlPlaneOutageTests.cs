@@ -55,7 +55,7 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output)
             using var throughA = a.CreateClient();
             using var throughB = b.CreateClient();
             var (stableBefore, canaryBefore) = (stable.Served, canary.Served);
-            var load = OpenLoopAsync([throughA, throughB], RequestsPerSecond, Outage + TimeSpan.FromSeconds(4));
+            var load = OpenLoad.RunAsync([throughA, throughB], RequestsPerSecond, Outage + TimeSpan.FromSeconds(4));
 
             // One second into the load: kill RolloutApi, keep it down for the outage, restart it on the same database.
             await Task.Delay(TimeSpan.FromSeconds(1)); // the stimulus' timing, not synchronisation
@@ -104,40 +104,4 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output)
         ["Gateway:ReconnectMinDelay"] = "00:00:00.100",
         ["Gateway:ReconnectMaxDelay"] = "00:00:01",
     };
-
-    /// <summary>
-    /// Open loop: request i starts at i / rate seconds whatever the earlier ones are doing, alternating gateways; each
-    /// result is the status and the agent's own body. A transport error counts as a failure (status 0), never retried.
-    /// </summary>
-    private static async Task<List<(HttpStatusCode Status, string Body)>> OpenLoopAsync(HttpClient[] clients, int rate, TimeSpan duration)
-    {
-        var total = (int)(rate * duration.TotalSeconds);
-        var clock = Stopwatch.StartNew();
-        var pending = new List<Task<(HttpStatusCode, string)>>(total);
-        for (var i = 0; i < total; i++)
-        {
-            var due = TimeSpan.FromSeconds((double)i / rate);
-            if (due > clock.Elapsed)
-            {
-                await Task.Delay(due - clock.Elapsed); // pacing the load generator
-            }
-
-            pending.Add(SendAsync(clients[i % clients.Length]));
-        }
-
-        return [.. await Task.WhenAll(pending)];
-    }
-
-    private static async Task<(HttpStatusCode, string)> SendAsync(HttpClient client)
-    {
-        try
-        {
-            using var response = await client.GetAsync("/work");
-            return (response.StatusCode, await response.Content.ReadAsStringAsync());
-        }
-        catch (HttpRequestException ex)
-        {
-            return (0, ex.Message);
-        }
-    }
 }

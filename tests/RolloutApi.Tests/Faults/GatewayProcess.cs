@@ -27,6 +27,9 @@ public sealed class GatewayProcess : IDisposable
     /// <summary>Returns once <c>/gateway/routing</c> answers (Kestrel listens and the app is built).</summary>
     public Task WaitListeningAsync(TimeSpan timeout) => _process.WaitOkAsync("/gateway/routing", timeout);
 
+    /// <summary>Returns once <c>/health</c> answers 200: the gateway reports ready.</summary>
+    public Task WaitReadyAsync(TimeSpan timeout) => _process.WaitOkAsync("/health", timeout);
+
     public Task KillAsync() => _process.KillAsync();
 
     public void Dispose() => _process.Dispose();
