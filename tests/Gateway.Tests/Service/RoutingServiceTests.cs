@@ -12,9 +12,25 @@ namespace Gateway.Tests.Service;
 public sealed class RoutingServiceTests(GatewayHarness harness) : IClassFixture<GatewayHarness>
 {
     [Fact]
-    public async Task Cold_start_without_RolloutApi_sends_everything_to_stable()
+    public async Task Cold_start_without_RolloutApi_is_not_ready_until_the_first_table_wait_is_over()
     {
         await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"));
+        using var client = Client(factory);
+
+        // Default wait (30 s): a gateway without RolloutApi's table does not take traffic from a load balancer yet.
+        using var health = await client.GetAsync("/health").WaitAsync(RequestDeadline);
+        var report = await health.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Contains("Unhealthy", report, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cold_start_without_RolloutApi_sends_everything_to_stable()
+    {
+        // Past the first-table wait (here none), the gateway serves on its configured initial weight.
+        await using var factory = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"),
+            ("Gateway:FirstTableWait", "00:00:00"));
         using var client = Client(factory);
 
         var tracks = new List<string?>();
