@@ -72,4 +72,9 @@ timeout 900 dotnet "$OUT/bench/ScaleBench.dll" \
 status=${PIPESTATUS[0]}
 set -e
 echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on this machine count too)"
+# The issue's goals, read from the largest size's row (| size | p50 / p99 / max | ... | KB per subscriber | ...).
+awk -F'|' '$2 ~ /^ *[0-9]+ *$/ { row = $0; size = $2 + 0; split($3, k, "/"); p99 = k[2] + 0; kb = $8 + 0 }
+  END { if (row == "") exit;
+        printf "GOAL kill switch -> all %d subscribers, p99 <= 100 ms: %.1f ms -- %s\n", size, p99, (p99 <= 100 ? "MET" : "NOT MET");
+        printf "GOAL memory <= 50 KB per subscriber at %d: %.1f KB -- %s\n", size, kb, (kb <= 50 ? "MET" : "NOT MET") }' "$OUT/results.txt"
 exit "$status"
