@@ -17,6 +17,10 @@ public static class ConfigKeys
         public const string Name = Section + ":Name";
         public const string Track = Section + ":Track";
         public const string Version = Section + ":Version";
+
+        /// <summary>The stored build the process runs (its content hash); the local AppHost passes it on the command line.</summary>
+        public const string Build = Section + ":Build";
+        public const string Revision = Section + ":Revision";
     }
 
     /// <summary>How an agent reaches its flags on RolloutApi.</summary>
@@ -94,6 +98,11 @@ public static class ConfigKeys
     {
         public const string Section = "Drivers";
         public const string Track = Section + ":Track";
+
+        /// <summary>The local driver's section: where the AppHost's track controller listens, and its per-run token.</summary>
+        public const string Local = Section + ":Local";
+        public const string LocalControlUrl = Local + ":ControlUrl";
+        public const string LocalToken = Local + ":Token";
     }
 
     /// <summary>RolloutApi's analysis.</summary>

@@ -5,6 +5,7 @@ using AppHost.ControlPlane;
 using AppHost.Dashboard;
 using AppHost.DemoTraffic;
 using AppHost.Gateway;
+using AppHost.Local;
 using AppHost.Model;
 using AppHost.Prometheus;
 using AppHost.Upstream;
@@ -26,23 +27,20 @@ var rolloutApi = builder.AddProject<Projects.RolloutApi>(ResourceNames.RolloutAp
     .WithUrlForEndpoint("http", url => url.Url = "/scalar")
     .WithUrlForEndpoint("http", endpoint => new() { Url = "/rollouts", DisplayText = "Rollout page", Endpoint = endpoint });
 
-// Local runs only: the upstream API the reference agent calls, with faults per calling track (see README).
+// Local runs only: the upstream API the reference agent calls, with faults per calling track (see README), and the tracks
+// as processes on builds from the local build store (README: canary your working copy), moved by RolloutApi's local driver.
 var upstream = builder.ExecutionContext.IsRunMode ? builder.AddUpstreamSimulator() : null;
+var localTracks = builder.ExecutionContext.IsRunMode ? builder.AddLocalTracks() : null;
 
-var stable = builder.AddAgentTrack(ResourceNames.AgentStable, Tracks.Stable, stableVersion, rolloutApi, viewerKey)
-    .WithRolloutCommands(rolloutApi, operatorKey);
-
-var canary = builder.AddAgentTrack(ResourceNames.AgentCanary, Tracks.Canary, canaryVersion, rolloutApi, viewerKey)
-    .WithRolloutCommands(rolloutApi, operatorKey);
-
-if (upstream is not null)
-{
-    stable.WithUpstream(upstream);
-    canary.WithUpstream(upstream);
-}
+var stable = AddTrack(ResourceNames.AgentStable, Tracks.Stable, stableVersion);
+var canary = AddTrack(ResourceNames.AgentCanary, Tracks.Canary, canaryVersion);
 
 // RolloutApi learns where each track runs and its version label from the track resources themselves.
-rolloutApi.WithAgentSeed(stable.Resource, canary.Resource);
+rolloutApi.WithAgentSeed(stable, canary);
+if (localTracks is not null)
+{
+    rolloutApi.WithLocalTrackControl(localTracks);
+}
 
 var gateway = builder.AddProject<Projects.Gateway>(ResourceNames.Gateway)
     .WithRole(ResourceRole.Gateway)
@@ -62,3 +60,13 @@ builder.AddPrometheusIfEnabled(rolloutApi);
 builder.AddKubernetesPublisher();
 
 builder.Build().Run();
+
+IResourceWithEndpoints AddTrack(string name, string track, IResourceBuilder<ParameterResource> version) =>
+    localTracks is null
+        ? builder.AddAgentTrack(name, track, version, rolloutApi, viewerKey)
+            .WithRolloutCommands(rolloutApi, operatorKey).Resource
+        : builder.AddLocalAgentTrack(localTracks, track, version, rolloutApi, viewerKey)
+            .WithRolloutCommands(rolloutApi, operatorKey)
+            .WithUpstream(upstream!)
+            .WithStoreWorkingCopyCommand(localTracks)
+            .Resource;

@@ -17,4 +17,7 @@ public static class ConfigurationKeys
 
     /// <summary>The Prometheus binary to run; default <c>/usr/bin/prometheus</c> (Debian's package).</summary>
     public const string PrometheusCommand = "AgentAspire:PrometheusCommand";
+
+    /// <summary>The local build store's folder (<c>--AgentAspire:BuildStore=DIR</c>); unset, <c>~/.agentaspire/builds</c>.</summary>
+    public const string BuildStore = "AgentAspire:BuildStore";
 }

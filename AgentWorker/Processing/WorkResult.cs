@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace AgentWorker.Processing;
 
 /// <summary>What processing a work item produced, and which agent, track, version and behaviour produced it.</summary>
@@ -24,4 +26,14 @@ public sealed record TextAnalysis(
 public sealed record UpstreamCallResult(int StatusCode, double DurationSeconds);
 
 /// <summary>The agent process that served a result.</summary>
-public sealed record ServedBy(string Agent, string Track, string Version);
+public sealed record ServedBy(string Agent, string Track, string Version)
+{
+    /// <summary>
+    /// The source the serving build was compiled from: AgentWorker's informational version (<c>1.0.0+&lt;commit&gt;</c>, or what
+    /// <c>-p:InformationalVersion=…</c> set). Two builds of different code answer differently here, whatever their labels.
+    /// </summary>
+    public string Code { get; init; } = CompiledCode;
+
+    private static readonly string CompiledCode =
+        typeof(ServedBy).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+}

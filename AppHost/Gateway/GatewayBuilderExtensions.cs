@@ -1,4 +1,5 @@
 using AgentAspire.Contracts;
+using AppHost.Agents;
 using AppHost.Model;
 
 namespace AppHost.Gateway;
@@ -11,18 +12,27 @@ public static class GatewayBuilderExtensions
     /// track's version label (from its <see cref="AgentTrackAnnotation"/>), and a wait until every track is up.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithAgentTracks(
-        this IResourceBuilder<ProjectResource> gateway, params IEnumerable<IResourceBuilder<IResourceWithServiceDiscovery>> tracks)
+        this IResourceBuilder<ProjectResource> gateway, params IEnumerable<IResourceWithEndpoints> tracks)
     {
-        var annotated = tracks.Select(t => (Builder: t, Track: t.Resource.GetAgentTrack())).ToList();
+        var annotated = tracks.Select(t => (Resource: t, Track: t.GetAgentTrack())).ToList();
         var agents = annotated.Select(t => t.Track.Agent).Distinct(StringComparer.Ordinal).ToList();
         if (agents.Count != 1)
         {
             throw new ArgumentException($"A gateway routes one agent's tracks, not [{string.Join(", ", agents)}].", nameof(tracks));
         }
 
-        foreach (var (builder, _) in annotated)
+        foreach (var (resource, _) in annotated)
         {
-            gateway.WithReference(builder);
+            // A project is referenced as a service; a local track process (an executable, which Aspire does not give
+            // service discovery) by its endpoint, which yields the same services__<track>__http__0 entry.
+            if (resource is IResourceWithServiceDiscovery service)
+            {
+                gateway.WithReference(gateway.ApplicationBuilder.CreateResourceBuilder(service));
+            }
+            else
+            {
+                gateway.WithReference(resource.GetEndpoint(AgentTrackBuilderExtensions.AgentTrackEndpoint));
+            }
         }
 
         gateway.WithConfig(ConfigKeys.Gateway.Agent, agents[0]);
@@ -31,9 +41,9 @@ public static class GatewayBuilderExtensions
             gateway.WithConfig(track.Track == Tracks.Stable ? ConfigKeys.Gateway.StableVersion : ConfigKeys.Gateway.CanaryVersion, track.Version);
         }
 
-        foreach (var (builder, _) in annotated)
+        foreach (var (resource, _) in annotated)
         {
-            gateway.WaitFor(builder);
+            gateway.WaitFor(gateway.ApplicationBuilder.CreateResourceBuilder<IResource>(resource));
         }
 
         return gateway;

@@ -6,8 +6,11 @@ using RolloutApi.Rollouts;
 
 namespace RolloutApi.Apis;
 
-/// <summary>The body of <c>POST /api/agents/{agent}/revisions</c>. The image tag defaults to the version; never <c>latest</c>.</summary>
-public sealed record CreateRevisionRequest(string Version, string? ImageTag = null, string? Reason = null);
+/// <summary>
+/// The body of <c>POST /api/agents/{agent}/revisions</c>. The image tag defaults to the version; never <c>latest</c>. A
+/// <c>build</c> (a local stored build's id) makes the revision run that build on the local tracks.
+/// </summary>
+public sealed record CreateRevisionRequest(string Version, string? ImageTag = null, string? Reason = null, string? Build = null);
 
 /// <summary>An agent's immutable revisions: list, read, create (no update, no delete; old ones are pruned past the history limit).</summary>
 public static class RevisionsApi
@@ -28,8 +31,8 @@ public static class RevisionsApi
 
         api.MapPost("", CreateRevision)
             .WithName(nameof(CreateRevision))
-            .WithSummary("Creates the next revision (version label + immutable image tag).")
-            .WithDescription("The image tag defaults to the version label; empty and 'latest' are refused. A copy of an existing revision is a 409.")
+            .WithSummary("Creates the next revision (version label + immutable image tag, and optionally a local build).")
+            .WithDescription("The image tag defaults to the version label; empty and 'latest' are refused. A build (64 hex characters, a local stored build's id) must be in the AppHost's build store. A copy of an existing revision is a 409.")
             .RequireAuthorization(AuthPolicies.Operator)
             .ProducesProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
                 StatusCodes.Status412PreconditionFailed);
@@ -59,7 +62,7 @@ public static class RevisionsApi
     public static Task<Results<Created<RevisionView>, ProblemHttpResult>> CreateRevision(
         string agent, CreateRevisionRequest request, Precondition ifMatch, ClaimsPrincipal user, RevisionService revisions, HttpResponse response,
         CancellationToken cancellationToken) =>
-        revisions.CreateAsync(agent, request.Version, request.ImageTag, request.Reason, ifMatch, Actor.Of(user), cancellationToken)
+        revisions.CreateAsync(agent, request.Version, request.ImageTag, request.Reason, ifMatch, Actor.Of(user), cancellationToken, request.Build)
             .ToResultAsync(response, revision => revision.Number, revision =>
                 TypedResults.Created($"/api/agents/{Uri.EscapeDataString(agent)}/revisions/{revision.Number}", RevisionView.From(revision)));
 }

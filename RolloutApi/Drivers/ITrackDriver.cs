@@ -5,12 +5,13 @@ namespace RolloutApi.Drivers;
 /// <param name="Number">The revision number, per agent.</param>
 /// <param name="Version">The version label, e.g. <c>1.1.0</c>.</param>
 /// <param name="ImageTag">The immutable container image tag (never <c>latest</c>).</param>
-public sealed record RevisionSpec(string Agent, int Number, string Version, string ImageTag);
+/// <param name="Build">A local stored build (its content hash) the revision runs, or null: see <c>Drivers/Local</c>.</param>
+public sealed record RevisionSpec(string Agent, int Number, string Version, string ImageTag, string? Build = null);
 
 /// <summary>
 /// Makes the infrastructure match a rollout's decisions for one track. Chosen by name from configuration
-/// (<c>Drivers:Track</c>): <c>local</c> (the default: Aspire runs both tracks, the version label travels in the
-/// routing table, nothing to patch) or <c>kubernetes</c> (patches Deployments).
+/// (<c>Drivers:Track</c>): <c>local</c> (the default: Aspire runs both tracks, on a revision's stored build when it names
+/// one, else relabelled through the routing table) or <c>kubernetes</c> (patches Deployments).
 /// </summary>
 /// <remarks>
 /// Called by the rollout engine outside its SQLite transaction; every method is idempotent so that a reconciler
@@ -32,4 +33,18 @@ public interface ITrackDriver
     /// replica-ratio driver, for agents that pull work instead of receiving requests, scales the tracks to match.
     /// </summary>
     Task ApplyWeightAsync(string agent, int weight, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Whether moving a track from <paramref name="running"/> to <paramref name="next"/> stops its process (the local driver
+    /// restarting a track on another build). The engine then drains the stable track through the canary first, so that no
+    /// request meets a stopped process. Drivers that replace processes behind a ready check (Kubernetes) say no.
+    /// </summary>
+    bool RestartsToRun(RevisionSpec running, RevisionSpec next) => false;
+
+    /// <summary>
+    /// Why this driver cannot run <paramref name="revision"/>, or null when it can: asked before a revision is created, so
+    /// that a revision naming a build that is not there is refused at once rather than stuck at its rollout's first step.
+    /// </summary>
+    Task<string?> CheckRevisionAsync(RevisionSpec revision, CancellationToken cancellationToken) =>
+        Task.FromResult(revision.Build is null ? null : $"The '{Name}' track driver runs images, not local builds; give the revision an image tag.");
 }

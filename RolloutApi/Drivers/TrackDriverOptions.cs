@@ -1,4 +1,5 @@
 using AgentAspire.Contracts;
+using RolloutApi.Drivers.Local;
 using RolloutApi.Hosting;
 
 namespace RolloutApi.Drivers;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using RolloutApi.Drivers.Local;
 
 namespace RolloutApi.Drivers;
 
@@ -21,6 +22,14 @@ public static class TrackDriverServiceCollectionExtensions
     internal static IServiceCollection AddTrackDrivers(this IServiceCollection services)
     {
         services.AddTrackDriver<LocalTrackDriver>();
+        services.AddOptions<LocalTrackDriverOptions>().BindConfiguration(LocalTrackDriverOptions.SectionName)
+            .Validate(o => o.ControlUrl is null || !string.IsNullOrWhiteSpace(o.Token), "Drivers:Local:ControlUrl needs Drivers:Local:Token.")
+            .ValidateOnStart();
+        // No resilience handler: a deploy waits up to minutes for a restart (the standard handler's total timeout is 30 s),
+        // and its own deadline is the driver's.
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is the documented opt-out; still marked experimental in 10.x.
+        services.AddHttpClient(LocalTrackDriver.HttpClientName).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         services.AddOptions<TrackDriverOptions>()
             .BindConfiguration(TrackDriverOptions.SectionName)
             .Validate<IEnumerable<ITrackDriver>>(

@@ -126,6 +126,7 @@ public static class Extensions
         services.TryAddSingleton<StepAnalysis>();
         services.TryAddSingleton<TrackConvergence>();
         services.TryAddSingleton<TrackInfrastructure>();
+        services.TryAddSingleton<StableDrain>();
         services.TryAddSingleton<DriveGate>();
         // After DatabaseInitializer (registered in AddStorage): the first pass resumes whatever a crash interrupted.
         services.AddHostedService<RolloutReconciler>();

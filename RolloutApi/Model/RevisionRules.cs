@@ -7,6 +7,7 @@ namespace RolloutApi.Model;
 public static partial class RevisionRules
 {
     public const string VersionRule = "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
+    public const string BuildRule = "64 lowercase hexadecimal characters: a stored build's content hash (README: canary your working copy)";
     public const string ImageTagRule = "a tag of 1-128 characters (letters, digits, '_', '.', '-', not starting with '.' or '-') or a sha256 digest";
 
     /// <summary>The tag that moves under you; a revision must name something that cannot change.</summary>
@@ -15,6 +16,8 @@ public static partial class RevisionRules
     public static bool IsValidAgentName([NotNullWhen(true)] string? name) => name is not null && AgentName().IsMatch(name);
 
     public static bool IsValidVersion([NotNullWhen(true)] string? version) => version is not null && Version().IsMatch(version);
+
+    public static bool IsValidBuild([NotNullWhen(true)] string? build) => build is not null && Build().IsMatch(build);
 
     public static bool IsValidImageTag(string? tag, out string reason)
     {
@@ -48,6 +51,9 @@ public static partial class RevisionRules
 
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\\z")]
     private static partial Regex ImageTag();
+
+    [GeneratedRegex("^[a-f0-9]{64}\\z")]
+    private static partial Regex Build();
 
     [GeneratedRegex("^sha256:[a-f0-9]{64}\\z")]
     private static partial Regex Digest();

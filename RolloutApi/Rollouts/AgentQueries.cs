@@ -7,8 +7,11 @@ namespace RolloutApi.Rollouts;
 /// <summary>A revision as the API shows it.</summary>
 public sealed record RevisionView(int Number, string Version, string ImageTag, DateTimeOffset CreatedAt, string CreatedBy)
 {
+    /// <summary>The local stored build the revision runs (see README: canary your working copy); null for a label + flag set.</summary>
+    public string? Build { get; init; }
+
     public static RevisionView From(RevisionRecord revision) =>
-        new(revision.Number, revision.Version, revision.ImageTag, revision.CreatedAt, revision.CreatedBy);
+        new(revision.Number, revision.Version, revision.ImageTag, revision.CreatedAt, revision.CreatedBy) { Build = revision.Build };
 }
 
 /// <summary>An agent at a glance: image, stable revision, route and the active rollout's id (if one runs).</summary>

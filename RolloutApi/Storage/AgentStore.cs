@@ -149,9 +149,10 @@ public sealed class AgentStore
     public async Task InsertRevisionAsync(UnitOfWork work, RevisionRecord revision, CancellationToken cancellationToken)
     {
         await using var command = work.Command("""
-            INSERT INTO revisions (agent, number, version, image_tag, created_at, created_by)
-            VALUES ($agent, $number, $version, $tag, $at, $by)
+            INSERT INTO revisions (agent, number, version, image_tag, build, created_at, created_by)
+            VALUES ($agent, $number, $version, $tag, $build, $at, $by)
             """)
+            .With("$build", revision.Build)
             .With("$agent", revision.Agent)
             .With("$number", revision.Number)
             .With("$version", revision.Version)
@@ -164,7 +165,7 @@ public sealed class AgentStore
     public async Task<RevisionRecord?> GetRevisionAsync(ISqlSession session, string agent, int number, CancellationToken cancellationToken)
     {
         await using var command = session.Command("""
-            SELECT agent, number, version, image_tag, created_at, created_by FROM revisions WHERE agent = $agent AND number = $number
+            SELECT agent, number, version, image_tag, created_at, created_by, build FROM revisions WHERE agent = $agent AND number = $number
             """).With("$agent", agent).With("$number", number);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRevision(reader) : null;
@@ -174,7 +175,7 @@ public sealed class AgentStore
     public async Task<IReadOnlyList<RevisionRecord>> ListRevisionsAsync(ISqlSession session, string agent, CancellationToken cancellationToken)
     {
         await using var command = session.Command("""
-            SELECT agent, number, version, image_tag, created_at, created_by FROM revisions WHERE agent = $agent ORDER BY number DESC
+            SELECT agent, number, version, image_tag, created_at, created_by, build FROM revisions WHERE agent = $agent ORDER BY number DESC
             """).With("$agent", agent);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var revisions = new List<RevisionRecord>();
@@ -226,5 +227,8 @@ public sealed class AgentStore
         reader.GetTime(9));
 
     private static RevisionRecord ReadRevision(Microsoft.Data.Sqlite.SqliteDataReader reader) => new(
-        reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetTime(4), reader.GetString(5));
+        reader.GetString(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), reader.GetTime(4), reader.GetString(5))
+    {
+        Build = reader.GetNullableString(6),
+    };
 }

@@ -105,5 +105,10 @@ public sealed class CoreSchema : ISchemaContributor
                 PRIMARY KEY (agent, rollout_id)
             ) STRICT;
             """),
+        new(3, "a revision's local build", """
+            -- A revision may name a local stored build (the SHA-256 of its content, AppHost/Builds); null is a version label
+            -- and a flag set on whatever build the tracks run. Immutable like the rest of the row.
+            ALTER TABLE revisions ADD COLUMN build TEXT NULL CHECK (build IS NULL OR (length(build) = 64 AND build NOT GLOB '*[^0-9a-f]*'));
+            """),
     ];
 }

@@ -49,6 +49,12 @@ public static class TransitionActions
     /// <summary>The canary revision became the stable revision; the canary went back to weight 0.</summary>
     public const string Promoted = "Promoted";
 
+    /// <summary>
+    /// The stable track is about to restart on another build (local tracks): the canary, already on that build, takes all
+    /// traffic first, so that no request meets the stopped process. Promotion (or the undo) follows.
+    /// </summary>
+    public const string StableDraining = "StableDraining";
+
     public const string Aborted = "Aborted";
     public const string Retried = "Retried";
     public const string RolledBack = "RolledBack";

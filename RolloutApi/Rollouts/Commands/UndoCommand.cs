@@ -20,6 +20,7 @@ public sealed partial class UndoCommand(
     RoutingTableWriter routing,
     RolloutTransitions transitions,
     TrackInfrastructure infrastructure,
+    StableDrain drain,
     DriveGate gate,
     ReconcilerSignal signal,
     ILogger<UndoCommand> logger)
@@ -45,11 +46,30 @@ public sealed partial class UndoCommand(
             target = checkedTarget.Value!;
         }
 
+        // When the stable process must restart to run the target (another build), the canary runs it first and takes all
+        // traffic meanwhile, so that no request meets a stopped process.
+        var commitPrecondition = precondition;
+        if ((await drain.NeedsDrainAsync(agent, target.ToSpec(), cancellationToken)).Restarts)
+        {
+            var drained = await drain.DrainForUndoAsync(agent, target, actor,
+                async work => (await CheckAsync(work, agent, target.Number, precondition, cancellationToken)).Error, cancellationToken);
+            if (drained.Error is { } refused)
+            {
+                return refused;
+            }
+
+            // The drain moved the route on the caller's behalf: from here a change by someone else is one past the drain's.
+            if (!Precondition.TryParse(Precondition.ETagFor(drained.RouteRevision), out commitPrecondition))
+            {
+                throw new InvalidOperationException($"The route's own ETag {drained.RouteRevision} did not parse.");
+            }
+        }
+
         // Outside the transaction: the stable track must serve the target before traffic returns to it.
         await infrastructure.EnsureStableAsync(target.ToSpec(), cancellationToken);
 
         await using var work = await database.BeginAsync(cancellationToken);
-        var recheck = await CheckAsync(work, agent, revision, precondition, cancellationToken);
+        var recheck = await CheckAsync(work, agent, revision, commitPrecondition, cancellationToken);
         if (recheck.Error is { } raced)
         {
             // The stable track may now run the target: the next pass puts it back in line with the database.

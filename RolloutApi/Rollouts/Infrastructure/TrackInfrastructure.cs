@@ -34,6 +34,9 @@ public sealed partial class TrackInfrastructure(SelectedTrackDriver selected, IO
         });
     }
 
+    /// <summary>Whether moving a track from <paramref name="running"/> to <paramref name="next"/> stops its process (see <see cref="ITrackDriver.RestartsToRun"/>).</summary>
+    public bool RestartsToRun(RevisionSpec running, RevisionSpec next) => selected.Driver.RestartsToRun(running, next);
+
     /// <summary>The canary track is idle (scaled to zero where the driver scales).</summary>
     public Task EnsureCanaryIdleAsync(string agent, CancellationToken cancellationToken) =>
         ApplyAsync(agent, Tracks.Canary, "idle", () => selected.Driver.ScaleAsync(agent, Tracks.Canary, 0, cancellationToken));

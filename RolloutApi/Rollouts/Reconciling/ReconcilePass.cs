@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using AgentAspire.Contracts;
 using RolloutApi.Model;
 using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Rollouts.Infrastructure;
@@ -22,6 +23,7 @@ public sealed partial class ReconcilePass(
     BackgroundAnalysis background,
     TrackInfrastructure infrastructure,
     TrackConvergence convergence,
+    StableDrain drain,
     DriveGate gate,
     TimeProvider time,
     ILogger<ReconcilePass> logger)
@@ -108,7 +110,27 @@ public sealed partial class ReconcilePass(
             backgroundDue.Value = check?.Due;
             if (rollout.StepsDone)
             {
-                await infrastructure.EnsureStableAsync(await RevisionSpecs.ReadAsync(database, agents, rollout.Agent, rollout.ToRevision, cancellationToken), cancellationToken);
+                var target = await RevisionSpecs.ReadAsync(database, agents, rollout.Agent, rollout.ToRevision, cancellationToken);
+                var (restarts, weight) = await drain.NeedsDrainAsync(rollout.Agent, target, cancellationToken);
+                if (restarts)
+                {
+                    // The stable process stops to restart on the target's build: the canary (on that build already) takes
+                    // all traffic first, and every gateway must route so before stable stops; the promotion sets it back.
+                    if (weight < Weights.Max)
+                    {
+                        await TryAsync(rollout, (work, current) => transitions.TransitionAsync(work, current, current, TransitionActions.StableDraining,
+                            SystemActors.Reconciler, $"Stable restarts on build {target.Build ?? "(working copy)"}: the canary takes all traffic until it is back.",
+                            Weights.Max, stableRevision: null, cancellationToken), cancellationToken);
+                        continue;
+                    }
+
+                    if (!await drain.GatewaysRouteCurrentTableAsync(rollout.Agent, cancellationToken))
+                    {
+                        return time.GetUtcNow() + TimeSpan.FromSeconds(1);
+                    }
+                }
+
+                await infrastructure.EnsureStableAsync(target, cancellationToken);
                 await TryAsync(rollout, (work, current) => transitions.PromoteAsync(work, current, cancellationToken), cancellationToken);
                 continue;
             }

@@ -43,7 +43,8 @@ public sealed class FirstHourFixture : IAsyncLifetime
         using var cts = new CancellationTokenSource(StartDeadline);
         Logs = await OtlpLogCollector.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{ConfigurationKeys.DemoTraffic}=true"],
+            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{ConfigurationKeys.DemoTraffic}=true",
+                $"--{ConfigurationKeys.BuildStore}={Path.Combine(_dataDirectory, "builds")}"],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
         // No retries and no cookie jar: the tests assert on exactly what the app answered.
@@ -51,7 +52,8 @@ public sealed class FirstHourFixture : IAsyncLifetime
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false })
             .ConfigureHttpClient(client => client.Timeout = RequestDeadline));
 
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        // Services are projects; the agent tracks are executables (dotnet <build>/AgentWorker.dll) locally.
+        foreach (var project in builder.Resources.Where(r => r is ProjectResource or ExecutableResource))
         {
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
             {

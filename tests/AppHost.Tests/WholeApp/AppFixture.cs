@@ -20,6 +20,9 @@ public sealed class AppFixture : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
+    /// <summary>The app's local build store (a temporary folder: tests never write to the user's ~/.agentaspire).</summary>
+    public string BuildStorePath => Path.Combine(_dataDirectory, "builds");
+
     public string OperatorKey { get; private set; } = "";
 
     public string ViewerKey { get; private set; } = "";
@@ -29,7 +32,8 @@ public sealed class AppFixture : IAsyncLifetime
         using var cts = new CancellationTokenSource(StartDeadline);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             // The opt-in Prometheus is on: the PromQL drill queries it (AnalysisDrillTests).
-            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{ConfigurationKeys.Prometheus}=true"],
+            [$"--{ConfigurationKeys.DatabasePath}={Path.Combine(_dataDirectory, "rollouts.db")}", $"--{ConfigurationKeys.Prometheus}=true",
+                $"--{ConfigurationKeys.BuildStore}={BuildStorePath}"],
             (options, _) => options.DisableDashboard = true,
             cts.Token);
         builder.Services.ConfigureHttpClientDefaults(http => http
@@ -42,7 +46,8 @@ public sealed class AppFixture : IAsyncLifetime
 
         // The dashboard is off, so nothing listens at the OTLP endpoint Aspire hands the services; their exporters
         // would retry in memory and make every stop (the tests stop and restart resources) take 15 s or more.
-        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        // Services are projects; the agent tracks are executables (dotnet <build>/AgentWorker.dll) locally.
+        foreach (var project in builder.Resources.Where(r => r is ProjectResource or ExecutableResource))
         {
             project.Annotations.Add(new EnvironmentCallbackAnnotation(context =>
             {

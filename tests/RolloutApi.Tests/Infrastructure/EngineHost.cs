@@ -153,11 +153,19 @@ public sealed class RecordingTrackDriver(RoutingTableBroadcaster broadcaster) : 
 
     public ConcurrentQueue<string> Calls { get; } = new();
 
+    /// <summary>Whether this driver runs builds as the local one does: a different build restarts the track's process.</summary>
+    public bool RunsBuilds { get; set; }
+
     public Task DeployAsync(string track, RevisionSpec revision, CancellationToken cancellationToken)
     {
-        Calls.Enqueue($"deploy {track} r{revision.Number} at weight {Weight}");
+        Calls.Enqueue($"deploy {track} r{revision.Number}{(revision.Build is { } build ? $" build {build[..8]}" : "")} at weight {Weight}");
         return Task.CompletedTask;
     }
+
+    public bool RestartsToRun(RevisionSpec running, RevisionSpec next) => RunsBuilds && running.Build != next.Build;
+
+    public Task<string?> CheckRevisionAsync(RevisionSpec revision, CancellationToken cancellationToken) =>
+        Task.FromResult(revision.Build is null || RunsBuilds ? null : "this driver runs no builds");
 
     public Task ScaleAsync(string agent, string track, int replicas, CancellationToken cancellationToken)
     {

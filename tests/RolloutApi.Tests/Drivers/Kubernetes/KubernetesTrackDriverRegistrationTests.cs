@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RolloutApi.Drivers;
+using RolloutApi.Drivers.Local;
 using RolloutApi.Drivers.Kubernetes;
 
 namespace RolloutApi.Tests.Drivers.Kubernetes;
