@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -20,6 +21,11 @@ internal sealed partial class LocalTrackDriver(
     public const string DriverName = TrackDriverNames.Local;
     public const string HttpClientName = "local-track-driver";
 
+    // The build each track was last moved onto by this process (null: the working copy). A revision on the same build needs
+    // no call at all: its version label and flags travel in the streams, and no process restarts. Forgotten on restart, so
+    // the first deploy after it asks the AppHost once (which answers at once when nothing changes).
+    private readonly ConcurrentDictionary<string, string?> _running = new(StringComparer.Ordinal);
+
     public string Name => DriverName;
 
     public async Task DeployAsync(string track, RevisionSpec revision, CancellationToken cancellationToken)
@@ -35,6 +41,13 @@ internal sealed partial class LocalTrackDriver(
             return;
         }
 
+        if (_running.TryGetValue(track, out var running) && running == revision.Build)
+        {
+            return;
+        }
+
+        // Forget first: if the AppHost fails half-way, the next call asks again instead of trusting a stale entry.
+        _running.TryRemove(track, out _);
         using var client = Client();
         using var response = await client.PutAsJsonAsync($"/tracks/{Uri.EscapeDataString(track)}",
             new DeployRequest(revision.Build, revision.Version, revision.Number), cancellationToken);
@@ -51,6 +64,7 @@ internal sealed partial class LocalTrackDriver(
             throw new LocalTrackDriverException($"The {track} track reports build {state?.Identity?.Build}, not {build}.");
         }
 
+        _running[track] = revision.Build;
         Log.Deployed(logger, track, revision.Number, state?.Identity?.Build ?? "?", state?.Restarted ?? false, state?.Identity?.ProcessId ?? 0);
     }
 
