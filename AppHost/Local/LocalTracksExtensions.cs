@@ -39,11 +39,14 @@ public static partial class LocalTracksExtensions
     {
         var store = new BuildStore(builder.Configuration[ConfigurationKeys.BuildStore] is { Length: > 0 } root ? root : BuildStore.DefaultRoot);
         var launches = new TrackLaunches(store, new WorkingCopy(new Projects.AgentWorker().ProjectPath));
+#pragma warning disable CA2000 // Owned by the app's service provider (registered through a factory below), which disposes it when the app stops.
         var control = new TrackControlEndpoint();
+#pragma warning restore CA2000
         var local = new LocalTracks(launches, control);
         builder.Services.AddHttpClient();
         builder.Services.AddSingleton(local);
-        builder.Services.AddSingleton(control);
+        // A factory registration, so that the container disposes the endpoint (it does not dispose instances it was handed).
+        builder.Services.AddSingleton(_ => control);
         builder.Eventing.Subscribe<BeforeStartEvent>(async (@event, cancellationToken) =>
         {
             var services = @event.Services;
