@@ -54,6 +54,14 @@ public sealed class AnalysisKillTests(ITestOutputHelper output)
         }));
         await prometheus.WaitReadyAsync(Budget);
 
+        // Prometheus ready is not Prometheus scraped: wait until it holds both tracks' series, so that every measurement
+        // before the canary goes bad has data to judge (on a quiet machine the first interval comes before the first scrape).
+        using (var query = new HttpClient { BaseAddress = prometheus.Address })
+        {
+            await WaitForAsync(query, "/api/v1/query?query=agent_failed_items_total",
+                r => r.GetProperty("data").GetProperty("result").GetArrayLength() == 2, "Prometheus to scrape both tracks' series");
+        }
+
         var directory = TestPaths.NewTempDirectory();
         var database = Path.Combine(directory, "analysis-kill.db");
         var settings = new Dictionary<string, string?>
