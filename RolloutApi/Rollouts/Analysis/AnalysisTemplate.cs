@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using RolloutApi.Rollouts.Analysis.Sources;
 
 namespace RolloutApi.Rollouts.Analysis;
 

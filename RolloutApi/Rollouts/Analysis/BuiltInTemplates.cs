@@ -1,4 +1,5 @@
 using RolloutApi.Rollouts.Analysis.Judges;
+using RolloutApi.Rollouts.Analysis.Sources;
 
 namespace RolloutApi.Rollouts.Analysis;
 

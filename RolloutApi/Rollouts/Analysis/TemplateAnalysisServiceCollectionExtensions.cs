@@ -4,6 +4,7 @@ using RolloutApi.Gateways;
 using RolloutApi.Rollouts.Analysis.Notifications;
 using RolloutApi.Rollouts.Analysis.Judges;
 using RolloutApi.Storage;
+using RolloutApi.Rollouts.Analysis.Sources;
 
 namespace RolloutApi.Rollouts.Analysis;
 

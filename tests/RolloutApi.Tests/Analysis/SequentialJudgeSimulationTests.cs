@@ -2,6 +2,7 @@ using RolloutApi.Model;
 using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Rollouts.Analysis.Judges;
 using Xunit.Abstractions;
+using RolloutApi.Rollouts.Analysis.Sources;
 
 namespace RolloutApi.Tests.Analysis;
 

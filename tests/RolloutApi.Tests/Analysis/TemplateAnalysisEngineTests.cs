@@ -6,6 +6,7 @@ using RolloutApi.Rollouts.Analysis;
 using RolloutApi.Rollouts.Analysis.Judges;
 using RolloutApi.Storage;
 using RolloutApi.Tests.Infrastructure;
+using RolloutApi.Rollouts.Analysis.Sources;
 
 namespace RolloutApi.Tests.Analysis;
 

@@ -1,6 +1,7 @@
 using AgentAspire.Contracts;
 using MathNet.Numerics;
 using RolloutApi.Model;
+using RolloutApi.Rollouts.Analysis.Sources;
 
 namespace RolloutApi.Rollouts.Analysis.Judges;
 

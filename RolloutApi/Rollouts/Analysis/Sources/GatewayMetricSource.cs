@@ -1,7 +1,7 @@
 using AgentAspire.Contracts;
 using RolloutApi.Gateways;
 
-namespace RolloutApi.Rollouts.Analysis;
+namespace RolloutApi.Rollouts.Analysis.Sources;
 
 /// <summary>The queries the <c>gateway</c> source answers.</summary>
 public static class GatewayQueries

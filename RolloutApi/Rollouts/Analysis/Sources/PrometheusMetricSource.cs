@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 
-namespace RolloutApi.Rollouts.Analysis;
+namespace RolloutApi.Rollouts.Analysis.Sources;
 
 /// <summary>Where Prometheus is (section <c>Analysis:Prometheus</c>): a URL on Kubernetes; the AppHost's resource locally.</summary>
 public sealed class PrometheusSourceOptions
