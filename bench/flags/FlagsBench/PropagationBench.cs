@@ -9,6 +9,9 @@ using System.Text.Json;
 
 namespace FlagsBench;
 
+// About 400 lines on purpose: one measurement (load, flip, observe every instance, check none falls back) reads top to
+// bottom in one file; the pieces share the timing state of a flip.
+
 /// <summary>
 /// Kill-switch propagation under load. Gives the stable revision a flag set with the flag on, sends every agent instance a
 /// steady stream of requests (open loop, a fixed rate each) and optionally closed-loop clients that keep it saturated, then flips the flag's kill switch (kill, restore, kill, ...) and, for each flip, times
