@@ -1,8 +1,8 @@
 using System.Globalization;
 
-namespace FlagsBench;
+namespace Bench;
 
-/// <summary>--name value pairs from the command line.</summary>
+/// <summary>--name value pairs from the command line; shared by the bench tools (linked into each project).</summary>
 internal sealed class Arguments(Dictionary<string, string> values)
 {
     public static Arguments Parse(string[] args)
