@@ -43,13 +43,7 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output)
             await Task.WhenAll(a.WaitListeningAsync(TimeSpan.FromSeconds(60)), b.WaitListeningAsync(TimeSpan.FromSeconds(60)));
             using (var client = api.CreateClient())
             {
-                using var revision = await client.PostAsync($"{AgentPath}/revisions", Json.Body("""{"version": "2.0.0"}""")).WaitAsync(Deadline.Request);
-                var number = (await revision.ReadAsync<RevisionView>()).Number;
-                using var started = await client.PostAsync($"{AgentPath}/rollouts",
-                    Json.Body($$$"""{"revision": {{{number}}}, "steps": [{"setWeight": 2000}, {"pause": {}}]}""")).WaitAsync(Deadline.Request);
-                Assert.Equal(HttpStatusCode.Created, started.StatusCode);
-                await Deadline.PollAsync(async () => await (await client.GetAsync($"{AgentPath}/rollout").WaitAsync(Deadline.Request)).ReadAsync<RolloutStatus>(),
-                    r => r.Weight == 2000 && r.Gateways is { AllApplied: true, Known: 2 }, TimeSpan.FromSeconds(30), "both gateways at 20 %");
+                await HeldRollout.StartAsync(client, 2000, 2, "both gateways at 20 %");
             }
 
             using var throughA = a.CreateClient();

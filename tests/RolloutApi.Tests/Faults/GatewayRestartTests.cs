@@ -53,13 +53,7 @@ public sealed class GatewayRestartTests(ITestOutputHelper output)
             gateway = GatewayProcess.Start(settings);
             await gateway.WaitReadyAsync(TimeSpan.FromSeconds(60));
             using var client = api.CreateClient();
-            using var revision = await client.PostAsync($"{AgentPath}/revisions", Json.Body("""{"version": "2.0.0"}""")).WaitAsync(Deadline.Request);
-            var number = (await revision.ReadAsync<RevisionView>()).Number;
-            using var started = await client.PostAsync($"{AgentPath}/rollouts",
-                Json.Body($$$"""{"revision": {{{number}}}, "steps": [{"setWeight": 3000}, {"pause": {}}]}""")).WaitAsync(Deadline.Request);
-            Assert.Equal(HttpStatusCode.Created, started.StatusCode);
-            await Deadline.PollAsync(async () => await (await client.GetAsync($"{AgentPath}/rollout").WaitAsync(Deadline.Request)).ReadAsync<RolloutStatus>(),
-                r => r.Weight == 3000 && r.Gateways is { AllApplied: true, Known: 1 }, TimeSpan.FromSeconds(30), "the gateway at 30 %");
+            await HeldRollout.StartAsync(client, 3000, 1, "the gateway at 30 %");
 
             // Killed; while it is down the table moves (an abort), and RolloutApi becomes unreachable from it.
             await gateway.KillAsync();

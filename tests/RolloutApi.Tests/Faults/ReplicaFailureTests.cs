@@ -53,13 +53,7 @@ public sealed partial class ReplicaFailureTests(ITestOutputHelper output)
             await gateway.WaitReadyAsync(TimeSpan.FromSeconds(60));
             using (var client = api.CreateClient())
             {
-                using var revision = await client.PostAsync($"{AgentPath}/revisions", Json.Body("""{"version": "2.0.0"}""")).WaitAsync(Deadline.Request);
-                var number = (await revision.ReadAsync<RevisionView>()).Number;
-                using var started = await client.PostAsync($"{AgentPath}/rollouts",
-                    Json.Body($$$"""{"revision": {{{number}}}, "steps": [{"setWeight": 5000}, {"pause": {}}]}""")).WaitAsync(Deadline.Request);
-                Assert.Equal(HttpStatusCode.Created, started.StatusCode);
-                await Deadline.PollAsync(async () => await (await client.GetAsync($"{AgentPath}/rollout").WaitAsync(Deadline.Request)).ReadAsync<RolloutStatus>(),
-                    r => r.Weight == 5000 && r.Gateways is { AllApplied: true, Known: 1 }, TimeSpan.FromSeconds(30), "the gateway at 50 %");
+                await HeldRollout.StartAsync(client, 5000, 1, "the gateway at 50 %");
             }
 
             using var through = gateway.CreateClient();
