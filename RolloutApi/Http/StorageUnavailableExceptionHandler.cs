@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Data.Sqlite;
+using RolloutApi.Storage;
 
 namespace RolloutApi.Http;
 
@@ -9,16 +10,26 @@ namespace RolloutApi.Http;
 /// timeout): 503 problem details with <c>Retry-After</c>, instead of a 500. SQLite rolls the failed transaction back, so
 /// nothing is half-written, and the next write after space returns succeeds without a restart.
 /// </summary>
-internal sealed partial class StorageUnavailableExceptionHandler(IProblemDetailsService problems, ILogger<StorageUnavailableExceptionHandler> logger)
+internal sealed partial class StorageUnavailableExceptionHandler(
+    IProblemDetailsService problems, SqliteDatabase database, ILogger<StorageUnavailableExceptionHandler> logger)
     : IExceptionHandler
 {
     private const int RetryAfterSeconds = 5;
+    private const int ReadOnly = 8;  // SQLITE_READONLY
+    private const int IoError = 10;  // SQLITE_IOERR
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (Find(exception) is not { } sqlite || Describe(sqlite.SqliteErrorCode) is not { } reason)
         {
             return false;
+        }
+
+        // A read-only file shows up as SQLITE_READONLY on a connection opened after it became read-only, and as a plain
+        // SQLITE_IOERR_WRITE on one opened before; either way the operator should read "read-only", not "I/O error".
+        if (sqlite.SqliteErrorCode is ReadOnly or IoError && database.DescribeReadOnly() is { } readOnly)
+        {
+            reason = readOnly;
         }
 
         LogUnavailable(logger, httpContext.Request.Method, httpContext.Request.Path, reason, sqlite.SqliteErrorCode, sqlite.SqliteExtendedErrorCode);

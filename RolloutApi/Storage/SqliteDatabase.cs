@@ -1,6 +1,7 @@
 using System.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using SQLitePCL;
 using RolloutApi.Hosting;
 
 namespace RolloutApi.Storage;
@@ -16,7 +17,7 @@ namespace RolloutApi.Storage;
 /// <para>Writers inside this process queue on a semaphore instead of spinning on SQLITE_BUSY; <c>busy_timeout</c> still
 /// covers other processes (a backup, an operator's sqlite3 shell).</para>
 /// </remarks>
-public sealed class SqliteDatabase : IDisposable
+public sealed partial class SqliteDatabase : IDisposable
 {
     private const string DefaultFileName = "rollout-api.db";
     private const string DataFolder = ".data";
@@ -25,10 +26,12 @@ public sealed class SqliteDatabase : IDisposable
     private readonly TimeProvider _time;
     private readonly string _connectionString;
     private readonly string _pragmas;
+    private readonly ILogger<SqliteDatabase> _logger;
 
-    public SqliteDatabase(IOptions<RolloutApiOptions> options, IHostEnvironment environment, TimeProvider time)
+    public SqliteDatabase(IOptions<RolloutApiOptions> options, IHostEnvironment environment, TimeProvider time, ILogger<SqliteDatabase> logger)
     {
         _time = time;
+        _logger = logger;
         var configured = options.Value.DatabasePath;
         FilePath = Path.GetFullPath(string.IsNullOrWhiteSpace(configured)
             ? Path.Combine(environment.ContentRootPath, DataFolder, DefaultFileName)
@@ -49,6 +52,12 @@ public sealed class SqliteDatabase : IDisposable
 
     /// <summary>The absolute path of the database file.</summary>
     public string FilePath { get; }
+
+    /// <summary>
+    /// Why writes fail, when the cause is that the database's files or their file system are read-only (see
+    /// <see cref="ReadOnlyProbe"/>); null otherwise. For the 503 answer after a failed write.
+    /// </summary>
+    public string? DescribeReadOnly() => ReadOnlyProbe.Describe(FilePath);
 
     /// <summary>Opens a connection for reads (or for a caller that manages its own transaction, such as migrations).</summary>
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
@@ -83,6 +92,18 @@ public sealed class SqliteDatabase : IDisposable
         try
         {
             connection = await OpenAsync(cancellationToken);
+            if (raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
+            {
+                // SQLite quietly opens the file read-only when it cannot open it for writing, and that connection stays
+                // read-only in the pool after the file is writable again: every later write would fail until a restart.
+                // Drop the pool and open afresh; if the file is still read-only, the write fails with SQLITE_READONLY.
+                Log.ReopeningReadOnlyConnection(_logger, FilePath);
+                SqliteConnection.ClearPool(connection);
+                await connection.DisposeAsync();
+                connection = null;
+                connection = await OpenAsync(cancellationToken);
+            }
+
             var transaction = connection.BeginTransaction(IsolationLevel.Serializable, deferred: false);
             return new UnitOfWork(connection, transaction, _writeGate, _time.GetUtcNow());
         }
@@ -99,4 +120,10 @@ public sealed class SqliteDatabase : IDisposable
     }
 
     public void Dispose() => _writeGate.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3320, Level = LogLevel.Warning, Message = "A pooled connection to {Path} was opened while the file was read-only; the pool is dropped and the write opens a new connection.")]
+        public static partial void ReopeningReadOnlyConnection(ILogger logger, string path);
+    }
 }
