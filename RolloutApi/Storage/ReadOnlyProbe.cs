@@ -32,7 +32,7 @@ internal static class ReadOnlyProbe
         {
             using var probe = new FileStream(
                 Path.Combine(folder, $".{Path.GetFileName(databasePath)}.write-probe-{Environment.ProcessId}"),
-                FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+                FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
         }
         catch (IOException e) when (e.HResult == EROFS)
         {

@@ -90,13 +90,29 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
 
     private static readonly HttpRequestOptionsKey<string> KeyOption = new("api-key");
 
-    /// <summary>One rollout held at an indefinite pause and a spare revision: every "valid" mutation is then a conflict.</summary>
+    /// <summary>
+    /// One rollout held at an indefinite pause and a spare revision: every "valid" mutation is then a conflict. The flags
+    /// are set too (agent definitions, revision 2's flag set, a kill switch on the canary), so that every flag table holds
+    /// rows a hostile request could change or delete, not just rows it could add.
+    /// </summary>
     private async Task ArrangeActiveRolloutAsync(HttpClient client)
     {
         foreach (var version in new[] { "2.0.0", "3.0.0" })
         {
             using var revision = await client.PostAsync($"/api/agents/{Agent}/revisions", Json.Body($$"""{"version": "{{version}}"}""")).WaitAsync(Deadline.Request);
             Assert.Equal(HttpStatusCode.Created, revision.StatusCode);
+        }
+
+        foreach (var (method, path, body, expected) in new[]
+        {
+            (HttpMethod.Put, $"/api/agents/{Agent}/flags/definitions", """{"feature_management": {"feature_flags": [{"id": "Fuzzed", "enabled": true}]}}""", HttpStatusCode.OK),
+            (HttpMethod.Put, $"/api/agents/{Agent}/revisions/2/flags", """{"feature_management": {"feature_flags": [{"id": "Shipped", "enabled": true}]}}""", HttpStatusCode.Created),
+            (HttpMethod.Post, $"/api/agents/{Agent}/flags/Fuzzed/kill", """{"track": "canary"}""", HttpStatusCode.OK),
+        })
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = Json.Body(body) };
+            using var response = await client.SendAsync(request).WaitAsync(Deadline.Request);
+            Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
 
         using var started = await client.PostAsync($"/api/agents/{Agent}/rollouts", Json.Body("""{"revision": 2, "steps": [{"pause": {}}]}"""))
@@ -125,13 +141,16 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
         }
 
         Assert.Superset(new HashSet<string> { "agents", "audit", "flag_agents", "forced_canary_allowances", "rollouts", "routing_state" }, tables.ToHashSet());
+        var rows = new Dictionary<string, int>();
         foreach (var table in tables)
         {
             await using var command = session.Command($"SELECT * FROM \"{table}\" ORDER BY rowid");
             await using var reader = await command.ExecuteReaderAsync();
             text.Append(table).Append('\n');
+            rows[table] = 0;
             while (await reader.ReadAsync())
             {
+                rows[table]++;
                 for (var c = 0; c < reader.FieldCount; c++)
                 {
                     text.Append(reader.IsDBNull(c) ? "NULL" : reader.GetValue(c)).Append('|');
@@ -141,6 +160,13 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
             }
         }
 
+        // The comparison can only see a changed or deleted row where there is one: the flag tables must not be empty.
+        foreach (var table in new[] { "flag_agents", "flag_revision_sets", "flag_kills", "flag_snapshots" })
+        {
+            Assert.True(rows.GetValueOrDefault(table) > 0, $"{table} is empty: the snapshot cannot see a hostile change to it");
+        }
+
+        output.WriteLine("rows compared: " + string.Join(", ", rows.Select(r => $"{r.Key} {r.Value}")));
         return text.ToString();
     }
 
@@ -238,7 +264,7 @@ public sealed class HostileInputFuzzTests(ITestOutputHelper output) : IDisposabl
                 break;
         }
 
-        return (request, true, $"{method} {request.RequestUri} ({label})");
+        return (request, true, $"{request.Method} {request.RequestUri} ({label})");
     }
 
     private static (HttpRequestMessage, bool, string) HostileRead(Random random)
