@@ -130,12 +130,41 @@ public sealed class StorageFaultTests(ITestOutputHelper output)
                 Assert.True(attempt.Status == HttpStatusCode.Created, $"after chattr -i: {(int)attempt.Status} {attempt.Body}");
             }
 
-            output.WriteLine($"read-only file: {refused.Count} writes refused, e.g. {LastBody}; then 3 of 3 writes 201 without a restart; " +
-                $"read-only pooled connections reopened: {Count(api.Output, "opened while the file was read-only")}; SQLite codes behind the 503s: {SqliteCodes(api.Output)}");
+            output.WriteLine($"read-only file, running process: {refused.Count} writes refused, e.g. {LastBody}; then 3 of 3 writes 201 " +
+                $"without a restart; SQLite codes behind the 503s: {SqliteCodes(api.Output)}");
+
+            // Read-only again, and the process dies: an operator restarts it before fixing the file.
+            LoopVolume.MakeImmutable(database, database + "-wal");
             await api.KillAsync();
         }
 
-        // And after a restart on the same file.
+        // Started on the read-only file: every connection SQLite opens is a read-only one. It serves reads, refuses writes
+        // with the cause, and takes writes once the file is writable, still without a restart (the pool must not keep the
+        // read-only connections).
+        using (var api = RolloutApiProcess.Start(database, KeepRevisions()))
+        {
+            try
+            {
+                await api.WaitReadyAsync(TimeSpan.FromSeconds(60));
+                using var client = api.CreateClient();
+                await AssertReadsWorkAsync(client, acknowledged, refused);
+                var attempt = await CreateRevisionAsync(client, ++serial, acknowledged);
+                refused.Add(attempt.Version);
+                AssertUnavailable(attempt, "the database file storage.db is read-only");
+                LoopVolume.MakeWritable(database, database + "-wal");
+                attempt = await CreateRevisionAsync(client, ++serial, acknowledged);
+                Assert.True(attempt.Status == HttpStatusCode.Created, $"started read-only, then chattr -i: {(int)attempt.Status} {attempt.Body}");
+                output.WriteLine($"started on the read-only file: reads 200, write 503 ({SqliteCodes(api.Output)}), after chattr -i 201 without a restart; " +
+                    $"read-only pooled connections dropped: {Count(api.Output, "opened while the file was read-only")}");
+                await api.KillAsync();
+            }
+            finally
+            {
+                LoopVolume.MakeWritable(database, database + "-wal");
+            }
+        }
+
+        // And after a restart on the writable file.
         using (var api = RolloutApiProcess.Start(database, KeepRevisions()))
         {
             await api.WaitReadyAsync(TimeSpan.FromSeconds(60));
