@@ -1,3 +1,4 @@
+using AgentAspire.Agent.Flags;
 using AgentAspire.Agent.Identity;
 using AgentAspire.Contracts;
 using Microsoft.AspNetCore.Hosting;
@@ -70,6 +71,9 @@ public static class AgentExtensions
         return builder;
     }
 
-    /// <summary>Maps the agent's own endpoints: <c>GET /identity</c> (<see cref="AgentPaths.Identity"/>).</summary>
-    public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder app) => app.MapAgentIdentity();
+    /// <summary>
+    /// Maps the agent's own endpoints: <c>GET /identity</c> (<see cref="AgentPaths.Identity"/>) and, with remote flags,
+    /// <c>GET /identity/flags</c> (<see cref="AgentPaths.Flags"/>).
+    /// </summary>
+    public static IEndpointRouteBuilder MapAgentEndpoints(this IEndpointRouteBuilder app) => app.MapAgentIdentity().MapAgentFlagStatus();
 }

@@ -80,6 +80,12 @@ public static class AgentPaths
 {
     /// <summary><c>GET</c>: the agent process's own identity (agent, track, version, revision, build, instance).</summary>
     public const string Identity = "/identity";
+
+    /// <summary>
+    /// <c>GET</c>: the flags the agent process has in force, by its own word: where they came from, their version, and
+    /// whether its stream to RolloutApi is open (status only, never the definitions).
+    /// </summary>
+    public const string Flags = "/identity/flags";
 }
 
 /// <summary>

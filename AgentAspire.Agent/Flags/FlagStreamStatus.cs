@@ -5,6 +5,7 @@ internal sealed class FlagStreamStatus
 {
     private long _startedAtTicks = -1;
     private int _connected;
+    private long _connections;
 
     /// <summary>When the stream client started (readiness counts its timeout from here); null before.</summary>
     public DateTimeOffset? StartedAt
@@ -19,7 +20,18 @@ internal sealed class FlagStreamStatus
     /// <summary>True while a stream is open and has delivered a snapshot.</summary>
     public bool Connected => Volatile.Read(ref _connected) == 1;
 
+    /// <summary>Stream connections that delivered a snapshot since start: 2 or more means the agent reconnected.</summary>
+    public long Connections => Interlocked.Read(ref _connections);
+
     public void MarkStarted(DateTimeOffset now) => Interlocked.CompareExchange(ref _startedAtTicks, now.UtcTicks, -1);
 
-    public void MarkConnected(bool connected) => Volatile.Write(ref _connected, connected ? 1 : 0);
+    public void MarkConnected(bool connected)
+    {
+        if (connected)
+        {
+            Interlocked.Increment(ref _connections);
+        }
+
+        Volatile.Write(ref _connected, connected ? 1 : 0);
+    }
 }

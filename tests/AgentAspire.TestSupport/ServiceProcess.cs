@@ -83,6 +83,27 @@ public sealed class ServiceProcess : IDisposable
         return instance;
     }
 
+    /// <summary>
+    /// <c>{project}/bin/{Configuration}/{tfm}/{project}.dll</c>, found from the test assembly's own <c>bin/{Configuration}/{tfm}/</c>.
+    /// A test project references such a service project with <c>ReferenceOutputAssembly="false"</c> only to have it built;
+    /// its output is run from its own folder, so neither app's files overwrite the other's.
+    /// </summary>
+    public static string ProjectDll(string project)
+    {
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var tfm = testOutput.Name;
+        var configuration = testOutput.Parent!.Name;
+        var root = testOutput;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "AgentAspire.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("AgentAspire.sln not found above the test output."),
+            project, "bin", configuration, tfm, $"{project}.dll");
+        return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} not found; build the solution first.");
+    }
+
     /// <summary>Returns once <paramref name="path"/> answers 200; throws if the process exits or the time runs out.</summary>
     public async Task WaitOkAsync(string path, TimeSpan timeout)
     {

@@ -19,7 +19,7 @@ public sealed class GatewayProcess : IDisposable
     public string Output => _process.Output;
 
     public static GatewayProcess Start(IDictionary<string, string?> settings) =>
-        new(ServiceProcess.Start("Gateway", Path.Combine(OutputDirectory(), "Gateway.dll"), settings));
+        new(ServiceProcess.Start("Gateway", ServiceProcess.ProjectDll("Gateway"), settings));
 
     /// <summary>A client that keeps no cookies and does not retry: every request is one request through the gateway.</summary>
     public HttpClient CreateClient() => new(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = Address, Timeout = Deadline.Request };
@@ -33,23 +33,4 @@ public sealed class GatewayProcess : IDisposable
     public Task KillAsync() => _process.KillAsync();
 
     public void Dispose() => _process.Dispose();
-
-    /// <summary>Gateway/bin/{Configuration}/{tfm}/, found from this test assembly's own bin/{Configuration}/{tfm}/.</summary>
-    private static string OutputDirectory()
-    {
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var tfm = testOutput.Name;
-        var configuration = testOutput.Parent!.Name;
-        var root = testOutput;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "AgentAspire.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var directory = Path.Combine(root?.FullName ?? throw new InvalidOperationException("AgentAspire.sln not found above the test output."),
-            "Gateway", "bin", configuration, tfm);
-        return File.Exists(Path.Combine(directory, "Gateway.dll"))
-            ? directory
-            : throw new InvalidOperationException($"Gateway.dll not found in {directory}; build the solution first.");
-    }
 }

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace AgentWorker.Tests.Support;
+namespace AgentAspire.TestSupport;
 
 /// <summary>Just enough of the Prometheus text format to find a series by name and labels.</summary>
-internal static partial class PrometheusText
+public static partial class PrometheusText
 {
     /// <summary>The value of the series <paramref name="name"/> whose labels include all of <paramref name="labels"/>, or null.</summary>
     public static double? Find(string text, string name, IReadOnlyDictionary<string, string> labels)
@@ -27,6 +27,24 @@ internal static partial class PrometheusText
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The sum of every series named <paramref name="name"/>, whatever its labels (0 when there is none): a counter whose
+    /// labels changed while the process ran (an agent's version label after a promotion) is split over several series.
+    /// </summary>
+    public static double Sum(string text, string name)
+    {
+        var sum = 0.0;
+        foreach (Match line in Series().Matches(text))
+        {
+            if (line.Groups["name"].Value == name)
+            {
+                sum += double.Parse(line.Groups["value"].Value, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
     }
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\{(?<labels>[^}]*)\} (?<value>\S+)", RegexOptions.Multiline)]
