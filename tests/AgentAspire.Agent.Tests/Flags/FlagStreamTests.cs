@@ -41,16 +41,20 @@ public sealed class FlagStreamTests(ITestOutputHelper output)
         var status = host.Services.GetRequiredService<FlagStreamStatus>();
         await host.StartAsync();
         await Eventually.TrueAsync(() => host.IsEnabledAsync("Planner"), "the first snapshot applies");
+        Assert.Equal(1, status.Connections);
 
         await api.StopAsync();
         await Eventually.TrueAsync(() => !status.Connected, "the agent notices the outage");
         Assert.True(await host.IsEnabledAsync("Planner"));
         Assert.Equal(FlagSource.Remote, host.Store.Source);
+        // Failed attempts during the outage delivered nothing, so they are not connections.
+        Assert.Equal(1, status.Connections);
 
         api.Publish(Snapshots.Create(2, Snapshots.Flags(("Planner", false))));
         await api.StartAsync(api.Port);
         await Eventually.TrueAsync(async () => !await host.IsEnabledAsync("Planner"), "the restarted RolloutApi's snapshot applies");
         await Eventually.TrueAsync(() => status.Connected, "the stream counts as connected again");
+        Assert.Equal(2, status.Connections);
     }
 
     [Fact]

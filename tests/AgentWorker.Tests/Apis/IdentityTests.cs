@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using AgentAspire.Agent.Flags;
 using AgentAspire.Agent.Identity;
 using AgentAspire.Contracts;
 using AgentWorker.Tests.Support;
@@ -46,5 +47,22 @@ public sealed class IdentityTests
         var build = Assert.Single(missing.Headers.GetValues(AgentHeaders.Build));
         Assert.Matches("^[0-9a-f]{12}$", build);
         Assert.False(missing.Headers.Contains(AgentHeaders.Revision), "no revision is known, so none is claimed");
+    }
+
+    [Fact]
+    public async Task Identity_flags_says_which_flags_are_in_force_and_whether_the_stream_is_open()
+    {
+        // No RolloutApi answers here: the agent serves the flags it ships, and says so.
+        using var factory = new AgentWorkerFactory();
+        using var client = factory.CreateTestClient();
+
+        using var response = await client.GetAsync(AgentPaths.Flags);
+        var flags = await response.Content.ReadFromJsonAsync<AgentFlagStatus>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(("Defaults", 0L, (int?)null, false, 0L), (flags!.Source, flags.Version, flags.Revision, flags.Connected, flags.Connections));
+        // Status only: the definitions (targeting lists may name users) are not shown to whoever reaches the agent.
+        Assert.DoesNotContain("feature_flags", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(AgentWorkerFactory.Track, Assert.Single(response.Headers.GetValues(AgentHeaders.Track)));
     }
 }
