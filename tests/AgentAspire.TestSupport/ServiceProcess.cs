@@ -1,29 +1,39 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace AgentAspire.TestSupport;
 
 /// <summary>
-/// A built service dll run as a real process on 127.0.0.1 (a free port), its output captured for failure messages, that a
-/// test can wait on and SIGKILL. RolloutApi.Tests' RolloutApiProcess and GatewayProcess are this
-/// with their own dll and settings.
+/// A built service dll run as a real process on 127.0.0.1, its output captured for failure messages, that a test can wait
+/// on and SIGKILL. RolloutApi.Tests' RolloutApiProcess, GatewayProcess and AgentWorkerProcess are this with their own dll
+/// and settings.
 /// </summary>
+/// <remarks>
+/// The process binds port 0 itself and its address is read from Kestrel's "Now listening on" line. Picking a free port
+/// here and handing it over is a race: between the probe's release and the child's bind, another test running in
+/// parallel can be handed the same port, and then one test's requests and scrapes reach the other test's process (seen:
+/// an agent counting 1,518 items more than it answered).
+/// </remarks>
 public sealed class ServiceProcess : IDisposable
 {
+    private const string ListeningLine = "Now listening on: ";
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly string _name;
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ServiceProcess(Process process, Uri address, string name)
+    private ServiceProcess(Process process, string name)
     {
         _process = process;
-        Address = address;
         _name = name;
     }
 
-    public Uri Address { get; }
+    /// <summary>Where it listens, once it said so: await <see cref="WaitListeningAsync"/> (or <see cref="WaitOkAsync"/>) first.</summary>
+    public Uri Address => _listening.Task.IsCompletedSuccessfully
+        ? _listening.Task.Result
+        : throw new InvalidOperationException($"{_name} has not said where it listens yet: await WaitListeningAsync or WaitOkAsync first.");
 
     public bool HasExited => _process.HasExited;
 
@@ -40,12 +50,12 @@ public sealed class ServiceProcess : IDisposable
     }
 
     /// <summary>
-    /// Starts <c>dotnet <paramref name="dll"/></c> in Production with warnings-only logging, no OTLP export, and the
-    /// settings as environment variables (<c>a:b</c> → <c>a__b</c>; later sources win).
+    /// Starts <c>dotnet <paramref name="dll"/></c> on 127.0.0.1, port 0, in Production with warnings-only logging (plus the
+    /// host's lifetime lines, which say where it listens), no OTLP export, and the settings as environment variables
+    /// (<c>a:b</c> → <c>a__b</c>; later sources win).
     /// </summary>
     public static ServiceProcess Start(string name, string dll, params IEnumerable<KeyValuePair<string, string?>>[] settings)
     {
-        var address = new Uri($"http://127.0.0.1:{FreePort()}");
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
@@ -55,10 +65,10 @@ public sealed class ServiceProcess : IDisposable
         };
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add(address.ToString().TrimEnd('/'));
+        start.ArgumentList.Add("http://127.0.0.1:0");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Warning";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
 
         // Start-up is what a kill test pays for on every iteration: skip tiered-PGO instrumentation and use workstation
@@ -73,10 +83,12 @@ public sealed class ServiceProcess : IDisposable
             }
         }
 
-        var process = new Process { StartInfo = start };
-        var instance = new ServiceProcess(process, address, name);
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var instance = new ServiceProcess(process, name);
         process.OutputDataReceived += (_, e) => instance.Append(e.Data);
         process.ErrorDataReceived += (_, e) => instance.Append(e.Data);
+        process.Exited += (_, _) => instance._listening.TrySetException(
+            new InvalidOperationException($"{name} exited with {process.ExitCode} before it listened:\n{instance.Output}"));
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -104,11 +116,24 @@ public sealed class ServiceProcess : IDisposable
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} not found; build the solution first.");
     }
 
+    /// <summary>Returns where it listens once Kestrel said so; throws if the process exits first or the time runs out.</summary>
+    public async Task<Uri> WaitListeningAsync(TimeSpan timeout)
+    {
+        try
+        {
+            return await _listening.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{_name} did not say where it listens within {timeout}:\n{Output}");
+        }
+    }
+
     /// <summary>Returns once <paramref name="path"/> answers 200; throws if the process exits or the time runs out.</summary>
     public async Task WaitOkAsync(string path, TimeSpan timeout)
     {
-        using var client = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
+        using var client = new HttpClient { BaseAddress = await WaitListeningAsync(timeout), Timeout = TimeSpan.FromSeconds(2) };
         while (deadline.Elapsed < timeout)
         {
             if (_process.HasExited)
@@ -162,18 +187,17 @@ public sealed class ServiceProcess : IDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private void Append(string? line)
     {
         if (line is null)
         {
             return;
+        }
+
+        var listening = line.IndexOf(ListeningLine, StringComparison.Ordinal);
+        if (listening >= 0 && Uri.TryCreate(line[(listening + ListeningLine.Length)..].Trim(), UriKind.Absolute, out var address))
+        {
+            _listening.TrySetResult(address);
         }
 
         lock (_output)

@@ -25,12 +25,13 @@ public sealed class AgentWorkerProcess : IDisposable
     {
         Name = name;
         _process = process;
-        _client = new HttpClient { BaseAddress = process.Address, Timeout = Deadline.Request };
+        _client = new HttpClient { Timeout = Deadline.Request };
     }
 
     /// <summary>The test's name for this process (e.g. <c>canary-2</c>); the agent's own identity is <see cref="IdentityAsync"/>.</summary>
     public string Name { get; }
 
+    /// <summary>Where it listens; known once <see cref="WaitListeningAsync"/> (or <see cref="WaitReadyAsync"/>) returned.</summary>
     public Uri Address => _process.Address;
 
     /// <summary>What the process wrote (warnings and errors), for failure messages.</summary>
@@ -66,13 +67,16 @@ public sealed class AgentWorkerProcess : IDisposable
         return settings?["feature_management"]?.ToJsonString() ?? throw new InvalidOperationException("AgentWorker ships no feature_management section.");
     }
 
+    /// <summary>Returns once Kestrel listens (its address is known; the app may not be ready yet).</summary>
+    public Task WaitListeningAsync(TimeSpan timeout) => _process.WaitListeningAsync(timeout);
+
     /// <summary>Returns once its <c>/health</c> answers 200: workers running and flags from RolloutApi (or its ready timeout passed).</summary>
     public Task WaitReadyAsync(TimeSpan timeout) => _process.WaitOkAsync(HealthPaths.Health, timeout);
 
     /// <summary>Its own <c>/identity</c>: the instance it stamps on every answer (<c>X-Agent-Instance</c>).</summary>
     public async Task<string> IdentityAsync()
     {
-        using var response = await _client.GetAsync(AgentPaths.Identity).WaitAsync(Deadline.Request);
+        using var response = await _client.GetAsync(new Uri(Address, AgentPaths.Identity)).WaitAsync(Deadline.Request);
         response.EnsureSuccessStatusCode();
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return document.RootElement.GetProperty("instance").GetString()!;
@@ -81,7 +85,7 @@ public sealed class AgentWorkerProcess : IDisposable
     /// <summary>Its own <c>/identity/flags</c>: the flag snapshot it has in force and whether its stream is open.</summary>
     public async Task<AgentFlags> FlagsAsync()
     {
-        using var response = await _client.GetAsync(AgentPaths.Flags).WaitAsync(Deadline.Request);
+        using var response = await _client.GetAsync(new Uri(Address, AgentPaths.Flags)).WaitAsync(Deadline.Request);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<AgentFlags>(Json.Options).WaitAsync(Deadline.Request))!;
     }
@@ -90,6 +94,7 @@ public sealed class AgentWorkerProcess : IDisposable
     public async Task<AgentAnswer> ProcessAsync(string id)
     {
         using var request = WorkItems.Post(id);
+        request.RequestUri = new Uri(Address, request.RequestUri!);
         using var response = await _client.SendAsync(request).WaitAsync(Deadline.Request);
         var body = await response.Content.ReadAsStringAsync();
         return response.IsSuccessStatusCode ? AgentAnswer.Parse(body) : throw new InvalidOperationException($"{Name} answered {(int)response.StatusCode}: {body}");
@@ -98,7 +103,7 @@ public sealed class AgentWorkerProcess : IDisposable
     /// <summary>Its <c>agent_processed_items_total</c> (all series: the version label changes with a rollout), scraped from <c>/metrics</c>.</summary>
     public async Task<long> ProcessedAsync()
     {
-        using var response = await _client.GetAsync(HealthPaths.Metrics).WaitAsync(Deadline.Request);
+        using var response = await _client.GetAsync(new Uri(Address, HealthPaths.Metrics)).WaitAsync(Deadline.Request);
         response.EnsureSuccessStatusCode();
         return (long)PrometheusText.Sum(await response.Content.ReadAsStringAsync(), ProcessedItems);
     }

@@ -47,6 +47,7 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output)
             using var stable = AgentWorkerProcess.Start("stable", Tracks.Stable, relay.Address, directory, upstream.Address);
             using var canary = AgentWorkerProcess.Start("canary", Tracks.Canary, relay.Address, directory, upstream.Address);
             AgentWorkerProcess[] agents = [stable, canary];
+            await Task.WhenAll(agents.Select(agent => agent.WaitListeningAsync(TimeSpan.FromSeconds(60))));
             using var a = GatewayProcess.Start(Settings("outage-a", relay.Address, stable, canary));
             using var b = GatewayProcess.Start(Settings("outage-b", relay.Address, stable, canary));
             await Task.WhenAll(
@@ -100,8 +101,8 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output)
             await Task.Delay(Outage - noticed); // the rest of the outage: the fault under test
             api.Dispose();
             api = RolloutApiProcess.Start(database, settings);
-            relay.Retarget(api.Address.Port);
             await api.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            relay.Retarget(api.Address.Port);
             var backAt = Stopwatch.GetTimestamp();
 
             // Back: each agent reconnects by its own word (a second stream connection), on the same flags.
@@ -125,6 +126,8 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output)
             output.WriteLine("answers on RolloutApi's flags (enriched/keywords-3, no upstream call), by phase: " +
                 string.Join(", ", new[] { "before", "during", "after" }.Select(p => $"{p} {phases.GetValueOrDefault(p).Held} of {phases.GetValueOrDefault(p).All}")));
 
+            output.WriteLine("answers by the instance and track each agent stamped: " + string.Join(", ",
+                answers.GroupBy(x => $"{x.Instance ?? "none"} {x.Answer.ServedBy.Track}").Select(g => $"{g.Key} {g.Count()}")));
             Assert.True(results.Count >= RequestsPerSecond * (Outage.TotalSeconds + 2), $"only {results.Count} requests were sent");
             Assert.Empty(failed);
             Assert.All(new[] { "before", "during", "after" }, p => Assert.True(phases.GetValueOrDefault(p).All > 0, $"no answer {p} the outage"));

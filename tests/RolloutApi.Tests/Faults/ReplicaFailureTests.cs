@@ -46,6 +46,7 @@ public sealed partial class ReplicaFailureTests(ITestOutputHelper output)
             using var canary1 = AgentWorkerProcess.Start("canary-1", Tracks.Canary, api.Address, directory, upstream.Address);
             using var canary2 = AgentWorkerProcess.Start("canary-2", Tracks.Canary, api.Address, directory, upstream.Address);
             AgentWorkerProcess[] agents = [stable, canary1, canary2];
+            await Task.WhenAll(agents.Select(agent => agent.WaitListeningAsync(TimeSpan.FromSeconds(60))));
             using var gateway = GatewayProcess.Start(new Dictionary<string, string?>
             {
                 ["Gateway:Id"] = "replicas-gw",
