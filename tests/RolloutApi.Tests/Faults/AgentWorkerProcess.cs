@@ -40,8 +40,8 @@ public sealed class AgentWorkerProcess : IDisposable
     /// <summary>Starts one process of <paramref name="track"/>.</summary>
     /// <param name="rolloutApi">Where its flag stream connects (RolloutApi, or a relay in front of it).</param>
     /// <param name="directory">A test folder for its last-known flags file (one per process: replicas must not share one).</param>
-    /// <param name="upstream">What it posts each item to while <c>UpstreamCalls</c> is on.</param>
-    public static AgentWorkerProcess Start(string name, string track, Uri rolloutApi, string directory, Uri upstream) =>
+    /// <param name="upstream">What it posts each item to while <c>UpstreamCalls</c> is on; null: no upstream, no call.</param>
+    public static AgentWorkerProcess Start(string name, string track, Uri rolloutApi, string directory, Uri? upstream) =>
         new(name, ServiceProcess.Start($"AgentWorker {name}", ServiceProcess.ProjectDll("AgentWorker"), new Dictionary<string, string?>
         {
             [ConfigKeys.Agent.Name] = RolloutApiFactory.Agent,
@@ -54,7 +54,7 @@ public sealed class AgentWorkerProcess : IDisposable
             // grows to 30 s, which would outlast the test, not change what it shows.
             ["Flags:ReconnectDelay"] = "00:00:00.100",
             ["Flags:MaxReconnectDelay"] = "00:00:01",
-            [ConfigKeys.Worker.UpstreamUrl] = upstream.ToString(),
+            [ConfigKeys.Worker.UpstreamUrl] = upstream?.ToString(),
         }));
 
     /// <summary>
