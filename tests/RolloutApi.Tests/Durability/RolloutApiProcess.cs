@@ -4,7 +4,7 @@ using RolloutApi.Tests.Infrastructure;
 namespace RolloutApi.Tests.Durability;
 
 /// <summary>
-/// The built RolloutApi.dll as a real process on 127.0.0.1 (a free port), configured like AppHost configures it, that a test
+/// The built RolloutApi.dll as a real process on 127.0.0.1 (a port it binds itself, see ServiceProcess), configured like AppHost configures it, that a test
 /// can SIGKILL. The build output next to the test assembly is reused: nothing is compiled per run.
 /// </summary>
 public sealed class RolloutApiProcess : IDisposable

@@ -4,7 +4,7 @@ using RolloutApi.Tests.Infrastructure;
 namespace RolloutApi.Tests.Faults;
 
 /// <summary>
-/// The built Gateway.dll as a real process on 127.0.0.1 (a free port). The test project references the gateway project only
+/// The built Gateway.dll as a real process on 127.0.0.1 (a port it binds itself, see ServiceProcess). The test project references the gateway project only
 /// to have it built; its output is run from the gateway's own bin folder, so neither app's files overwrite the other's.
 /// </summary>
 public sealed class GatewayProcess : IDisposable

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using AgentAspire.Contracts;
 using AgentAspire.TestSupport;
 using Microsoft.AspNetCore.Builder;
@@ -9,16 +8,16 @@ namespace RolloutApi.Tests.Faults;
 
 /// <summary>
 /// The upstream the agents call (AgentWorker's <c>Worker:UpstreamUrl</c>), on a loopback Kestrel server: it answers 200
-/// and records each call's item id and calling track. What it saw is the agents' own behaviour, seen from outside them:
-/// which agents called out at all (their <c>UpstreamCalls</c> flag), and whether any item ran twice.
+/// and counts the calls by calling track. What it saw is the agents' own behaviour, seen from outside them: whether an
+/// agent called out at all, which is what its <c>UpstreamCalls</c> flag decides.
 /// </summary>
 /// <remarks>
 /// In-process rather than a real UpstreamApi process: the upstream is not under test, and UpstreamApi's simulated latency
-/// and failures would only add noise; this one counts exactly and costs no process start.
+/// and failures would only add noise; this one counts exactly and costs no process start. It stays off the load's path:
+/// the outage test expects no call while the load runs (RolloutApi's kill switch), only before and after it.
 /// </remarks>
 public sealed class UpstreamWitness : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, int> _byItem = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _byTrack = new(StringComparer.Ordinal);
     private LoopbackServer _server = null!;
     private int _calls;
@@ -26,9 +25,6 @@ public sealed class UpstreamWitness : IAsyncDisposable
     public Uri Address => new(_server.Address, "work");
 
     public int Calls => Volatile.Read(ref _calls);
-
-    /// <summary>Calls per item id: an id seen twice is an item an agent processed twice.</summary>
-    public IReadOnlyDictionary<string, int> ByItem => _byItem;
 
     /// <summary>Calls per calling track (the agent's <c>X-Agent-Track</c>).</summary>
     public int CallsFrom(string track) => _byTrack.GetValueOrDefault(track);
@@ -42,12 +38,11 @@ public sealed class UpstreamWitness : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-    private async Task RecordAsync(HttpContext context)
+    private Task RecordAsync(HttpContext context)
     {
-        using var item = await JsonDocument.ParseAsync(context.Request.Body);
-        _byItem.AddOrUpdate(item.RootElement.GetProperty("id").GetString() ?? "", 1, (_, n) => n + 1);
         _byTrack.AddOrUpdate(context.Request.Headers[AgentHeaders.Track].ToString(), 1, (_, n) => n + 1);
         Interlocked.Increment(ref _calls);
         context.Response.StatusCode = StatusCodes.Status200OK;
+        return Task.CompletedTask;
     }
 }

@@ -37,7 +37,7 @@ public sealed record AgentAnswer(
     public static AgentAnswer Parse(string body) =>
         JsonSerializer.Deserialize<AgentAnswer>(body, Json.Options) ?? throw new JsonException($"Not an agent answer: {body}");
 
-    /// <summary>Enriched output with <paramref name="variant"/> and no upstream call (the kill switch off).</summary>
+    /// <summary>Whether the answer shows these flag-gated choices: behaviour, variant, keyword count, and an upstream call or none.</summary>
     public bool Is(string behaviour, string? variant, int keywords, bool calledUpstream) =>
         Behaviour == behaviour && Variant == variant && (Analysis.Keywords?.Count ?? 0) == keywords && (Upstream is not null) == calledUpstream;
 
