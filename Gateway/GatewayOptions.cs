@@ -69,11 +69,11 @@ public sealed class GatewayOptions
     /// Run each request on the socket thread that read it instead of handing it to the thread pool at every step:
     /// Kestrel's <c>UnsafePreferInlineScheduling</c> plus the runtime's inline socket completions
     /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, set for the gateway process at start unless the variable
-    /// is already set). Off by default: it saved 10–30 % CPU per request with the gateway's cores to itself, but with
-    /// agents or other busy processes on the same cores it lost a fifth of the throughput and stalled the open-loop
-    /// tail, since two socket threads get less of a contended CPU than the thread pool's workers (bench/README.md).
-    /// For a gateway on cores of its own (a pod with a CPU request). Nothing on the gateway's request path blocks; turn
-    /// it off again if you add code that does, since a blocked socket thread stalls all its connections.
+    /// is already set). Off by default: in paired runs on 2 shared cores it cost 0.94x the CPU per request (0.78x with
+    /// <c>DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT=1</c>) at the same req/s, but its open-loop p99 at 4,000 req/s was
+    /// tens of ms where the default held a few: a socket thread that the scheduler takes off a contended core stalls
+    /// every connection it owns (bench/README.md). For a gateway on cores of its own (a pod with a CPU request).
+    /// Nothing on the gateway's request path blocks; turn it off again if you add code that does.
     /// </summary>
     public bool InlineScheduling { get; set; }
 

@@ -11,8 +11,11 @@
 #   RUNTIME_ENV="DOTNET_gcServer=0" bench/gateway/run.sh                           # both .NET proxies
 #   GATEWAY_B_ENV="DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=0" bench/gateway/run.sh   # A/B: a second gateway,
 #       "gateway-b", with these settings on top, measured in the same rounds (the only fair comparison on a busy box)
+#   GATEWAY_C_ENV="..."                       # a third gateway, "gateway-c", likewise (this build plus these settings)
 #   GATEWAY_B_BUILD=/tmp/main-gateway bench/gateway/run.sh   # A/B of two builds: gateway-b runs that published gateway
 #       (dotnet publish Gateway -c Release -o DIR from another checkout), e.g. main before a change
+#   PROFILE=1 bench/gateway/run.sh            # also a system-wide perf profile of each contender's first measured
+#       window: CPU share by process, the proxy's threads, binaries and top symbols (profile.py); costs some CPU itself
 #
 # Closed loop: wrk (same threads, connections, duration for all), after a warm-up each, ROUNDS rounds in rotating
 # order, medians. Reported per contender: req/s, p50/p99, CPU time per request (the proxy's processes, from /proc:
@@ -38,16 +41,26 @@ WEIGHT=${WEIGHT:-1000}          # canary share in basis points, for every proxy 
 BACKEND=${BACKEND:-static}      # static: two nginx static responders; agentworker: two real AgentWorker processes
 RATES=${RATES:-1000 4000 8000}  # open-loop request rates
 OPEN_DURATION=${OPEN_DURATION:-10}  # seconds per open-loop rate and contender (after a 2 s warm-up); 0 = skip
+PROFILE=${PROFILE:-}            # 1: perf record -a (flat, PROFILE_HZ) during each contender's first measured window
+PROFILE_HZ=${PROFILE_HZ:-999}
 GATEWAY_B_ENV=${GATEWAY_B_ENV:-}
 GATEWAY_B_BUILD=${GATEWAY_B_BUILD:-}
 GATEWAY_B=${GATEWAY_B_ENV}${GATEWAY_B_BUILD}
-CONTENDERS=${CONTENDERS:-direct nginx yarp gateway${GATEWAY_B:+ gateway-b}}
+GATEWAY_C_ENV=${GATEWAY_C_ENV:-}
+CONTENDERS=${CONTENDERS:-direct nginx yarp gateway${GATEWAY_B:+ gateway-b}${GATEWAY_C_ENV:+ gateway-c}}
 STABLE_PORT=18081 CANARY_PORT=18082 NGINX_PORT=18090 GATEWAY_PORT=18091 YARP_PORT=18092 GATEWAY_B_PORT=18093 STUB_PORT=18095
+GATEWAY_C_PORT=18096
 # Allocation counters (the startup hook's ports) of the .NET processes.
-declare -A ALLOC_PORT=([gateway]=18191 [yarp]=18192 [direct]=18193 [gateway-b]=18194)
+declare -A ALLOC_PORT=([gateway]=18191 [yarp]=18192 [direct]=18193 [gateway-b]=18194 [gateway-c]=18196)
 HOOK="$OUT/bench/GatewayBench.dll"
 
 ensure_tools nginx wrk curl
+if [ -n "$PROFILE" ]; then
+  ensure_tools perf
+  # The runtime writes /tmp/perf-PID.map, so that perf can name JIT-compiled methods; without W^X, JIT code lives in
+  # anonymous memory where perf looks those names up (with it, in a memfd double mapping perf cannot name).
+  RUNTIME_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 $RUNTIME_ENV"
+fi
 echo "bench: building (Release)"
 publish Gateway "$OUT/gateway"
 publish bench/gateway/GatewayBench "$OUT/bench"
@@ -108,8 +121,9 @@ start_nginx nginx "$OUT/nginx.conf"
 
 # Bare YARP: the gateway's runtime settings (Gateway.csproj: workstation GC, non-concurrent, no thread-pool spinning,
 # tiered PGO; GatewayBench.csproj has the PGO and non-concurrent GC, these variables the rest, so that the load
-# generator built from the same project keeps its own), then RUNTIME_ENV; none of the gateway's features. So the
-# gateway/bare-YARP ratio is the cost of our code, not of settings.
+# generator built from the same project keeps its own), then RUNTIME_ENV, and the gateway's Kestrel transport setting
+# (no IOQueues, in BareYarp.cs); none of the gateway's features. So the gateway/bare-YARP ratio is the cost of our
+# code, not of settings.
 GATEWAY_RUNTIME=(DOTNET_gcServer=0 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
 start yarp env DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[yarp]} "${GATEWAY_RUNTIME[@]}" $RUNTIME_ENV \
   dotnet "$OUT/bench/GatewayBench.dll" yarp --port $YARP_PORT --weight "$WEIGHT" \
@@ -143,12 +157,17 @@ if [ -n "$GATEWAY_B" ]; then
   start_gateway gateway-b $GATEWAY_B_PORT "${GATEWAY_B_BUILD:-$OUT/gateway}" $GATEWAY_B_ENV
   GATEWAY_B_PID=${STARTED_PIDS[-1]}
 fi
+if [ -n "$GATEWAY_C_ENV" ]; then
+  # shellcheck disable=SC2086
+  start_gateway gateway-c $GATEWAY_C_PORT "$OUT/gateway" $GATEWAY_C_ENV
+  GATEWAY_C_PID=${STARTED_PIDS[-1]}
+fi
 wait_for "bare YARP" http_ok "http://127.0.0.1:$YARP_PORT/health"
 wait_for "nginx" http_ok "http://127.0.0.1:$NGINX_PORT/health"
 
 declare -A url=([direct]="http://127.0.0.1:$STABLE_PORT$REQUEST_PATH" [nginx]="http://127.0.0.1:$NGINX_PORT$REQUEST_PATH"
   [yarp]="http://127.0.0.1:$YARP_PORT$REQUEST_PATH" [gateway]="http://127.0.0.1:$GATEWAY_PORT$REQUEST_PATH"
-  [gateway-b]="http://127.0.0.1:$GATEWAY_B_PORT$REQUEST_PATH")
+  [gateway-b]="http://127.0.0.1:$GATEWAY_B_PORT$REQUEST_PATH" [gateway-c]="http://127.0.0.1:$GATEWAY_C_PORT$REQUEST_PATH")
 read -r -a order <<<"$CONTENDERS"
 
 to_ms() { # wrk latency (e.g. 812.00us, 1.20ms, 1.01s) in milliseconds
@@ -157,48 +176,84 @@ to_ms() { # wrk latency (e.g. 812.00us, 1.20ms, 1.01s) in milliseconds
 
 # CPU time (user + system, clock ticks) of a contender's processes: the proxy for nginx, YARP and the gateway, the
 # backend for "direct" (nginx's static responders, or the stable AgentWorker).
-cpu_ticks() {
+contender_pids() {
   local pids
   case $1 in
     gateway) pids=$GATEWAY_PID ;;
     gateway-b) pids=$GATEWAY_B_PID ;;
+    gateway-c) pids=$GATEWAY_C_PID ;;
     yarp) pids=$YARP_PID ;;
     nginx) pids="$(cat "$OUT/nginx.pid") $(pgrep -P "$(cat "$OUT/nginx.pid")" | tr '\n' ' ')" ;;
     direct)
       if [ "$BACKEND" = agentworker ]; then pids=$BACKEND_PID
       else pids="$(cat "$OUT/backends.pid") $(pgrep -P "$(cat "$OUT/backends.pid")" | tr '\n' ' ')"; fi ;;
   esac
+  echo "$pids"
+}
+cpu_ticks() {
+  local pids
+  pids=$(contender_pids "$1")
   for pid in $pids; do awk '{ print $14 + $15 }' "/proc/$pid/stat"; done | awk '{ s += $1 } END { print s }'
 }
 
-# Bytes the contender's .NET process has allocated so far; empty for nginx (and for direct on static backends).
-alloc_bytes() {
+# The startup hook's line for a .NET contender: bytes allocated so far, gen0/1/2 collections, GC pause ms, thread-pool
+# threads, completed work items; empty for nginx (and for direct on static backends).
+runtime_stats() {
   local port=${ALLOC_PORT[$1]:-}
   [ "$1" = direct ] && [ "$BACKEND" != agentworker ] && port=
   [ -n "$port" ] || return 0
   exec 3<>"/dev/tcp/127.0.0.1/$port" && head -1 <&3 && exec 3<&-
 }
+alloc_bytes() { runtime_stats "$1" | cut -d' ' -f1; }
+
+# Context switches (voluntary + involuntary, every thread) of a contender's processes so far: each one is a thread
+# going to sleep or being descheduled, the cost a proxy pays for every hop between threads.
+ctx_switches() {
+  local pids
+  pids=$(contender_pids "$1")
+  for pid in $pids; do cat /proc/"$pid"/task/*/status 2>/dev/null; done \
+    | awk '/^(nonvoluntary|voluntary)_ctxt_switches/ { s += $2 } END { print s + 0 }'
+}
 
 measure() { # name → appends "name rps p50 p99 cpu_us_per_request bytes_per_request" to results
   local name=$1 log="$OUT/wrk-$1-$round.txt"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${WRK_SCRIPT[@]}" "${url[$name]}" >/dev/null
-  local before after alloc_before alloc_after
+  local profiling= perf_pids=()
+  [ -n "$PROFILE" ] && [ "$round" = 1 ] && profiling=1
+  if [ -n "$profiling" ]; then
+    # The contender's syscalls by name over a 2 s slice of its warm-up (perf trace slows what it traces, so not during
+    # the measured window); profile.py divides them by the warm-up's request rate.
+    (sleep 1; exec perf trace -s -p "$(contender_pids "$name" | xargs | tr ' ' ',')" -o "$OUT/perf-trace-$name.txt" -- sleep 2) \
+      >/dev/null 2>&1 &
+    perf_pids+=($!)
+  fi
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${WRK_SCRIPT[@]}" "${url[$name]}" >"$OUT/wrk-warmup-$name.txt"
+  local before after alloc_before alloc_after cs_before cs_after
   alloc_before=$(alloc_bytes "$name")
+  cs_before=$(ctx_switches "$name")
   before=$(cpu_ticks "$name")
+  if [ -n "$profiling" ]; then
+    # Flat samples on every core for the wrk window (DURATION in seconds), started just after wrk.
+    (sleep 0.2; exec perf record -a -F "$PROFILE_HZ" -o "$OUT/perf-$name.data" -- sleep "$(( ${DURATION%s} - 1 ))") \
+      >"$OUT/perf-$name.log" 2>&1 &
+    perf_pids+=($!)
+  fi
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${WRK_SCRIPT[@]}" "${url[$name]}" >"$log"
+  for pid in "${perf_pids[@]}"; do wait "$pid" || true; done
   after=$(cpu_ticks "$name")
+  cs_after=$(ctx_switches "$name")
   alloc_after=$(alloc_bytes "$name")
-  local rps p50 p99 errors requests cpu bytes=-
+  local rps p50 p99 errors requests cpu bytes=- cs
   rps=$(awk '/^Requests\/sec/ { print $2 }' "$log")
   requests=$(awk '/requests in/ { print $1 }' "$log")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$log")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$log")")
   cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+  cs=$(awk -v a="$cs_before" -v b="$cs_after" -v n="$requests" 'BEGIN { printf "%.2f", (b - a) / n }')
   [ -n "$alloc_before" ] && bytes=$(awk -v a="$alloc_before" -v b="$alloc_after" -v n="$requests" 'BEGIN { printf "%.0f", (b - a) / n }')
   errors=$(awk '/Non-2xx|Socket errors/ { sub(/^ +/, ""); printf "%s; ", $0 }' "$log")
-  printf '%-9s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req  alloc %6s B/req  %s\n' \
-    "$name" "$round" "$rps" "$p50" "$p99" "$cpu" "$bytes" "$errors"
-  echo "$name $rps $p50 $p99 $cpu $bytes" >>"$OUT/results.txt"
+  printf '%-9s round %d: %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  cpu %6.1f us/req  alloc %6s B/req  cs %5s /req  %s\n' \
+    "$name" "$round" "$rps" "$p50" "$p99" "$cpu" "$bytes" "$cs" "$errors"
+  echo "$name $rps $p50 $p99 $cpu $bytes $cs" >>"$OUT/results.txt"
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -209,8 +264,8 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 : >"$OUT/results.txt"
 : >"$OUT/open-loop.txt"
 LOAD_START=$(loadavg)
-echo "bench: load average at the start $LOAD_START; $(nproc) cores; backend $BACKEND; canary weight $WEIGHT bp${RUNTIME_ENV:+; runtime env: $RUNTIME_ENV}${GATEWAY_ENV:+; gateway env: $GATEWAY_ENV}${GATEWAY_B:+; gateway-b: ${GATEWAY_B_BUILD:-this build}${GATEWAY_B_ENV:+ plus $GATEWAY_B_ENV}}"
-for name in yarp gateway ${GATEWAY_B:+gateway-b}; do
+echo "bench: load average at the start $LOAD_START; $(nproc) cores; backend $BACKEND; canary weight $WEIGHT bp${RUNTIME_ENV:+; runtime env: $RUNTIME_ENV}${GATEWAY_ENV:+; gateway env: $GATEWAY_ENV}${GATEWAY_B:+; gateway-b: ${GATEWAY_B_BUILD:-this build}${GATEWAY_B_ENV:+ plus $GATEWAY_B_ENV}}${GATEWAY_C_ENV:+; gateway-c: this build plus $GATEWAY_C_ENV}"
+for name in yarp gateway ${GATEWAY_B:+gateway-b} ${GATEWAY_C_ENV:+gateway-c}; do
   echo "bench: $name warm-up $GATEWAY_WARMUP"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$GATEWAY_WARMUP" "${WRK_SCRIPT[@]}" "${url[$name]}" >/dev/null
 done
@@ -222,9 +277,20 @@ if [ "$ROUNDS" -gt 0 ]; then
     for i in "${!order[@]}"; do measure "${order[$(( (i + round - 1) % ${#order[@]} ))]}"; done
   done
   echo "bench: load average after the closed loop $(loadavg)"
-  printf '\n%-9s %12s %10s %10s %12s %12s\n' target "req/s" "p50 ms" "p99 ms" "cpu us/req" "alloc B/req"
+  if [ -n "$PROFILE" ]; then
+    nginx_pids="$(cat "$OUT/nginx.pid"),$(pgrep -P "$(cat "$OUT/nginx.pid")" | paste -sd,)"
+    backend_pids=${BACKEND_PID:-"$(cat "$OUT/backends.pid"),$(pgrep -P "$(cat "$OUT/backends.pid")" | paste -sd,)"}
+    roles="gateway=$GATEWAY_PID yarp=$YARP_PID nginx=$nginx_pids backends=$backend_pids${GATEWAY_B:+ gateway-b=$GATEWAY_B_PID}${GATEWAY_C_ENV:+ gateway-c=$GATEWAY_C_PID}"
+    for name in "${order[@]}"; do
+      [ -s "$OUT/perf-$name.data" ] || continue
+      perf script -i "$OUT/perf-$name.data" -F comm,pid,tid,ip,sym,dso 2>/dev/null >"$OUT/perf-$name.txt" || true
+      python3 "$ROOT/bench/gateway/profile.py" "$([ "$name" = direct ] && echo backends || echo "$name")" "$OUT/perf-$name.txt" "$roles" \
+        "${PROFILE_TOP:-25}" "$OUT/perf-trace-$name.txt" "$(awk '/^Requests\/sec/ { print $2 }' "$OUT/wrk-warmup-$name.txt")"
+    done
+  fi
+  printf '\n%-9s %12s %10s %10s %12s %12s %12s\n' target "req/s" "p50 ms" "p99 ms" "cpu us/req" "alloc B/req" "ctx sw/req"
   for name in "${order[@]}"; do
-    printf '%-9s %12.0f %10.3f %10.3f %12.1f %12s\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)" "$(col $name 5)" "$(col $name 6)"
+    printf '%-9s %12.0f %10.3f %10.3f %12.1f %12s %12s\n' "$name" "$(col $name 2)" "$(col $name 3)" "$(col $name 4)" "$(col $name 5)" "$(col $name 6)" "$(col $name 7)"
   done
 fi
 
@@ -235,8 +301,13 @@ if [ "$OPEN_DURATION" -gt 0 ]; then
   for rate in $RATES; do
     for j in "${!order[@]}"; do
       name=${order[$(( (j + i) % ${#order[@]} ))]}
+      stats_before=$(runtime_stats "$name")
       line=$(dotnet "$OUT/bench/GatewayBench.dll" load --url "${url[$name]}" --rate "$rate" --duration "$OPEN_DURATION" \
         --warmup 2 "${LOAD_BODY[@]}" || true)
+      # What the runtime did meanwhile (warm-up included): collections, their total pause, thread-pool threads at the end.
+      [ -n "$stats_before" ] && line+=$(awk -v a="$stats_before" -v b="$(runtime_stats "$name")" 'BEGIN {
+        split(a, x, " "); split(b, y, " ");
+        printf "  [gc0 %d gc1 %d gc2 %d pause_ms %.1f pool_threads %d]", y[2] - x[2], y[3] - x[3], y[4] - x[4], y[5] - x[5], y[6] }')
       printf '%-9s %s\n' "$name" "$line"
       echo "$name $line" >>"$OUT/open-loop.txt"
     done
@@ -253,7 +324,7 @@ for line in open(sys.argv[1]):
         continue
     rows[(f[0], int(kv["rate"]))] = kv
 rates = sorted({r for _, r in rows})
-names = [n for n in ["direct", "nginx", "yarp", "gateway", "gateway-b"] if any((n, r) in rows for r in rates)]
+names = [n for n in ["direct", "nginx", "yarp", "gateway", "gateway-b", "gateway-c"] if any((n, r) in rows for r in rates)]
 print("\nopen loop, latency in ms (absolute; for proxies, in brackets: added over direct at the same rate)")
 print(f"{'rate':>6} {'target':<9} {'achieved':>9} {'errors':>7} {'p50':>16} {'p99':>16} {'p99.9':>16}")
 for r in rates:
@@ -268,9 +339,11 @@ for r in rates:
             cells.append(f"{v:7.3f}" + (f" ({v - float(d[k]):+.3f})" if d and n != "direct" else " " * 9))
         print(f"{r:>6} {n:<9} {kv['achieved_rps']:>9} {kv['errors']:>7} " + " ".join(f"{c:>16}" for c in cells))
 for r in rates:
-    g, x = rows.get(("gateway", r)), rows.get(("nginx", r))
-    if g and x:
-        print(f"gateway p99 / nginx p99 at {r} req/s: {float(g['p99_ms']) / float(x['p99_ms']):.2f}x")
+    x = rows.get(("nginx", r))
+    for n in ("gateway", "gateway-b", "gateway-c"):
+        g = rows.get((n, r))
+        if g and x:
+            print(f"{n} p99 / nginx p99 at {r} req/s: {float(g['p99_ms']) / float(x['p99_ms']):.2f}x")
 PY
 fi
 

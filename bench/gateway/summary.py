@@ -37,12 +37,13 @@ if int(rounds) > 0:
     print(f"  gateway/nginx req/s                  {fmt(rps):>6}  goal >= {rps_goal:.2f}x  {verdict(rps, rps_goal, False):8}"
           f"  ({med('gateway', 0):,.0f} vs {med('nginx', 0) or 0:,.0f}; bare YARP/nginx {fmt(yarp_rps)})" if med('gateway', 0) else "")
     print(f"  gateway/bare-YARP bytes per request  {fmt(byt):>6}  ({num(med('gateway', 4))} vs {num(med('yarp', 4))} B/req)")
-    if "gateway-b" in cols:
-        print(f"  A/B gateway-b/gateway: CPU per request {fmt(ratio(med('gateway-b', 3), med('gateway', 3)))},"
-              f" req/s {fmt(ratio(med('gateway-b', 0), med('gateway', 0)))},"
-              f" bytes {fmt(ratio(med('gateway-b', 4), med('gateway', 4)))};"
-              f" gateway-b/bare-YARP CPU {fmt(ratio(med('gateway-b', 3), med('yarp', 3)))},"
-              f" gateway-b/nginx req/s {fmt(ratio(med('gateway-b', 0), med('nginx', 0)))}")
+    for b in ("gateway-b", "gateway-c"):
+        if b in cols:
+            print(f"  A/B {b}/gateway: CPU per request {fmt(ratio(med(b, 3), med('gateway', 3)))},"
+                  f" req/s {fmt(ratio(med(b, 0), med('gateway', 0)))},"
+                  f" bytes {fmt(ratio(med(b, 4), med('gateway', 4)))};"
+                  f" {b}/bare-YARP CPU {fmt(ratio(med(b, 3), med('yarp', 3)))},"
+                  f" {b}/nginx req/s {fmt(ratio(med(b, 0), med('nginx', 0)))}")
 rates = sorted({r for _, r in ol})
 p99 = {}
 for r in rates:
@@ -68,14 +69,14 @@ if int(rounds) > 0 and None not in (cpu, rps, yarp_rps, med('gateway', 4), med('
           f"bytes {byt:.2f}× ({med('gateway', 4):,.0f} vs {med('yarp', 4):,.0f} B); gateway/nginx **{rps:.2f}×** req/s "
           f"(goal ≥ {rps_goal:.2f}×; bare YARP itself {yarp_rps:.2f}×){open_loop_text} |")
 if int(rounds) > 0 and cols:
-    label = {"direct": "direct", "nginx": "nginx", "yarp": "bare YARP", "gateway": "gateway", "gateway-b": "gateway-b"}
+    label = {"direct": "direct", "nginx": "nginx", "yarp": "bare YARP", "gateway": "gateway", "gateway-b": "gateway-b", "gateway-c": "gateway-c"}
     print("\nbench/README closed-loop rows (| backend | contender | req/s | p99 ms (closed) | CPU µs/req | bytes/req |):")
     for n in [n for n in label if n in cols]:
         b = med(n, 4)
         print(f"| {backend_name} | {label[n]} | {med(n, 0):,.0f} | {med(n, 2):.2f} | {med(n, 3):.1f} | {'—' if b is None else f'{b:,.0f}'} |")
 if ol:
-    names = [n for n in ["direct", "nginx", "yarp", "gateway", "gateway-b"] if any((n, r) in ol for r in rates)]
-    label = {"direct": "direct", "nginx": "nginx", "yarp": "bare YARP", "gateway": "gateway", "gateway-b": "gateway-b"}
+    names = [n for n in ["direct", "nginx", "yarp", "gateway", "gateway-b", "gateway-c"] if any((n, r) in ol for r in rates)]
+    label = {"direct": "direct", "nginx": "nginx", "yarp": "bare YARP", "gateway": "gateway", "gateway-b": "gateway-b", "gateway-c": "gateway-c"}
     print("\nbench/README open-loop rows (ms, p50 / p99 / p99.9; in brackets what the proxy adds over direct):")
     print("| rate | " + " | ".join(label[n] for n in names) + " |")
     print("| ---: | " + " | ".join("---" for _ in names) + " |")
