@@ -81,7 +81,7 @@ public static class Extensions
             // No IOQueues: Kestrel's default (one per core) puts every socket read and write continuation on a queue
             // that is itself a thread-pool work item, one more hop per step of a request. Without them the transport
             // schedules on the thread pool directly: 0.84x CPU per request and 1.21x req/s in paired runs on 2 cores
-            // (bench/README.md, "Round 4").
+            // with static backends; 1.02x CPU with AgentWorker backends on the same cores (bench/README.md, "Round 4").
             transport.IOQueueCount = 0;
         });
         // Then Kestrel's socket transport settings from Gateway:Sockets (IOQueueCount, WaitForDataBeforeAllocatingBuffer,
