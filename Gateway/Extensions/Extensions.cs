@@ -76,16 +76,11 @@ public static class Extensions
         });
 
         builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.AddServerHeader = false);
-        builder.Services.Configure<SocketTransportOptions>(transport =>
-        {
-            // No IOQueues: Kestrel's default (one per core) puts every socket read and write continuation on a queue
-            // that is itself a thread-pool work item, one more hop per step of a request. Without them the transport
-            // schedules on the thread pool directly: 0.84x CPU per request and 1.21x req/s in paired runs on 2 cores
-            // with static backends; 1.02x CPU with AgentWorker backends on the same cores (bench/README.md, "Round 4").
-            transport.IOQueueCount = 0;
-        });
-        // Then Kestrel's socket transport settings from Gateway:Sockets (IOQueueCount, WaitForDataBeforeAllocatingBuffer,
-        // ...), which ASP.NET Core does not bind by itself: to go back to Kestrel's default, Gateway:Sockets:IOQueueCount=2.
+        // Kestrel's socket transport settings from Gateway:Sockets (IOQueueCount, WaitForDataBeforeAllocatingBuffer, ...),
+        // which ASP.NET Core does not bind by itself. The defaults stay Kestrel's (one IOQueue per core): on a quiet
+        // 2-core machine, paired against IOQueueCount=0, they cost the same CPU per request (27.1 vs 28.5 us) and held a
+        // lower open-loop p99 in 8 of 9 pairs at 4,000 and 8,000 req/s (bench/README.md, "Round 4"); IOQueueCount=0 won
+        // the closed loop on a busier machine. Gateway:Sockets:IOQueueCount=0 is the switch.
         builder.Services.Configure<SocketTransportOptions>(builder.Configuration.GetSection(SocketsSectionName));
         if (options.InlineScheduling)
         {

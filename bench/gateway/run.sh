@@ -121,8 +121,8 @@ start_nginx nginx "$OUT/nginx.conf"
 
 # Bare YARP: the gateway's runtime settings (Gateway.csproj: workstation GC, non-concurrent, no thread-pool spinning,
 # tiered PGO; GatewayBench.csproj has the PGO and non-concurrent GC, these variables the rest, so that the load
-# generator built from the same project keeps its own), then RUNTIME_ENV, and the gateway's Kestrel transport setting
-# (no IOQueues, in BareYarp.cs); none of the gateway's features. So the gateway/bare-YARP ratio is the cost of our
+# generator built from the same project keeps its own), then RUNTIME_ENV, and the gateway's Kestrel transport settings
+# (Kestrel's defaults; BareYarp.cs takes --io-queue-count N); none of the gateway's features. So the gateway/bare-YARP ratio is the cost of our
 # code, not of settings.
 GATEWAY_RUNTIME=(DOTNET_gcServer=0 DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
 start yarp env DOTNET_STARTUP_HOOKS="$HOOK" BENCH_ALLOC_PORT=${ALLOC_PORT[yarp]} "${GATEWAY_RUNTIME[@]}" $RUNTIME_ENV \

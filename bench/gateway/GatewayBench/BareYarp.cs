@@ -10,7 +10,7 @@ namespace GatewayBench;
 /// proxy pipeline, one cluster per track, and a middleware that reassigns every n-th request to the canary cluster
 /// (the same exact counter split as the gateway's). No OpenTelemetry, no stats, no cookies, no header stamping;
 /// logging at Warning. Runtime settings (GC, tiering, env) are whatever the bench gives the gateway too, and Kestrel's
-/// socket transport runs without IOQueues as the gateway's does (<c>--io-queue-count N</c> to change it).
+/// socket transport keeps its defaults as the gateway's does (<c>--io-queue-count N</c> to change it).
 /// </summary>
 internal static class BareYarp
 {
@@ -26,8 +26,12 @@ internal static class BareYarp
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        // The gateway's transport setting (no IOQueues, Gateway/Extensions), so that the ratio stays the cost of our code.
-        builder.Services.Configure<SocketTransportOptions>(transport => transport.IOQueueCount = args.Int("io-queue-count", 0));
+        // The gateway's transport settings (Kestrel's defaults, Gateway/Extensions), so that the ratio stays the cost of our code.
+        var ioQueues = args.Int("io-queue-count", -1);
+        if (ioQueues >= 0)
+        {
+            builder.Services.Configure<SocketTransportOptions>(transport => transport.IOQueueCount = ioQueues);
+        }
         builder.Services.AddReverseProxy().LoadFromMemory(
             [new RouteConfig { RouteId = "agent", ClusterId = Stable, Match = new RouteMatch { Path = "/{**catch-all}" } }],
             [Cluster(Stable, args.Require("stable")), Cluster(Canary, args.Require("canary"))]);

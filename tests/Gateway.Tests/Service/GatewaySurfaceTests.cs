@@ -190,19 +190,20 @@ public sealed class GatewaySurfaceTests(GatewayHarness harness) : IClassFixture<
     }
 
     [Fact]
-    public async Task Kestrel_runs_without_io_queues_by_default_and_takes_its_socket_settings_from_the_gateway_sockets_section()
+    public async Task Kestrel_keeps_its_socket_defaults_and_takes_its_socket_settings_from_the_gateway_sockets_section()
     {
         await using (var standard = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}")))
         {
             var defaults = standard.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
-            Assert.Equal(0, defaults.IOQueueCount);
-            Assert.True(defaults.WaitForDataBeforeAllocatingBuffer);
+            var kestrel = new SocketTransportOptions();
+            Assert.Equal(kestrel.IOQueueCount, defaults.IOQueueCount);
+            Assert.Equal(kestrel.WaitForDataBeforeAllocatingBuffer, defaults.WaitForDataBeforeAllocatingBuffer);
         }
 
         await using var tuned = GatewayFactory.Create(harness.Stable, harness.Canary, new Uri($"http://127.0.0.1:{ClosedPort()}"),
-            ("Gateway:Sockets:IOQueueCount", "2"), ("Gateway:Sockets:WaitForDataBeforeAllocatingBuffer", "false"));
+            ("Gateway:Sockets:IOQueueCount", "0"), ("Gateway:Sockets:WaitForDataBeforeAllocatingBuffer", "false"));
         var options = tuned.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
-        Assert.Equal(2, options.IOQueueCount);
+        Assert.Equal(0, options.IOQueueCount);
         Assert.False(options.WaitForDataBeforeAllocatingBuffer);
         using var client = Client(tuned);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(client)).Status);
